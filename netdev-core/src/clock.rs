@@ -1,0 +1,78 @@
+//! Virtual time and timers. Nothing in the simulation reads the wall clock: time moves only when
+//! the user calls [`World::advance`](crate::World::advance), which runs the timers that fall due,
+//! in deadline order (ties in the order they were armed).
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::fmt;
+
+use crate::World;
+
+/// Nanoseconds per second.
+pub const NSEC_PER_SEC: u64 = 1_000_000_000;
+
+/// A timer callback. It runs with no lock held and returns the absolute deadline to re-arm at,
+/// or `None` to stop.
+pub type TimerFn = Box<dyn FnMut(&World) -> Option<u64> + Send>;
+
+/// Identifies an armed timer, for [`World::timer_cancel`](crate::World::timer_cancel).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TimerId(u64);
+
+#[derive(Default)]
+pub(crate) struct Timers {
+    heap: BinaryHeap<Reverse<(u64, u64)>>,
+    armed: BTreeMap<u64, TimerFn>,
+    next_seq: u64,
+}
+
+impl fmt::Debug for Timers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timers").field("armed", &self.armed.len()).finish()
+    }
+}
+
+impl Timers {
+    pub(crate) fn arm(&mut self, deadline: u64, f: TimerFn) -> TimerId {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.heap.push(Reverse((deadline, seq)));
+        self.armed.insert(seq, f);
+        TimerId(seq)
+    }
+
+    pub(crate) fn rearm(&mut self, id: TimerId, deadline: u64, f: TimerFn) {
+        self.heap.push(Reverse((deadline, id.0)));
+        self.armed.insert(id.0, f);
+    }
+
+    pub(crate) fn cancel(&mut self, id: TimerId) -> bool {
+        self.armed.remove(&id.0).is_some()
+    }
+
+    /// The earliest armed deadline, if any (cancelled entries are skipped lazily).
+    pub(crate) fn next_deadline(&mut self) -> Option<u64> {
+        while let Some(Reverse((d, seq))) = self.heap.peek().copied() {
+            if self.armed.contains_key(&seq) {
+                return Some(d);
+            }
+            self.heap.pop();
+        }
+        None
+    }
+
+    /// Take the earliest timer due at or before `now`.
+    pub(crate) fn pop_due(&mut self, now: u64) -> Option<(TimerId, u64, TimerFn)> {
+        let d = self.next_deadline()?;
+        if d > now {
+            return None;
+        }
+        let Reverse((d, seq)) = self.heap.pop()?;
+        let f = self.armed.remove(&seq)?;
+        Some((TimerId(seq), d, f))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.armed.len()
+    }
+}

@@ -1,0 +1,559 @@
+//! A simulated CPU: the data path (`dev_queue_xmit`, `dev_forward_skb`, `netif_rx`, the backlog
+//! and `__netif_receive_skb_core`).
+//!
+//! A [`Cpu`] is held by one thread at a time (it is `Send` but not `Sync` or `Clone`). It owns its
+//! backlog and its packet pool and is the only writer of its shard of every device's counters,
+//! so the hot path takes no lock and no contended atomic.
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::device::{RegState, STATE_NOCARRIER, STATE_START};
+use crate::drop_reason::{DropEvent, DropReason};
+use crate::netns::{NetnsShared, ProtocolHandler};
+use crate::skb::{ETH_HLEN, ETH_P_802_2, ETH_P_802_3, ETH_P_802_3_MIN, ETH_P_8021AD, ETH_P_8021Q, SkbPool, VLAN_HLEN};
+use crate::stats::{CoreStat, Stat};
+use crate::tap::{Direction, TapPacket};
+use crate::{MacAddr, NetDevice, NetRx, NetnsId, PktType, RxHandlerResult, Skb, World, Xmit};
+
+/// `XMIT_RECURSION_LIMIT`.
+pub const XMIT_RECURSION_LIMIT: u8 = 8;
+/// Receive rounds (`another_round`) one packet may take before it is dropped as a loop.
+pub const MAX_RX_ROUNDS: u32 = 32;
+
+/// The part of a CPU that outlives the handle (its backlog and pool).
+#[derive(Debug)]
+pub(crate) struct CpuState {
+    id: usize,
+    backlog: VecDeque<Skb>,
+    pool: SkbPool,
+}
+
+impl CpuState {
+    pub(crate) fn new(id: usize, pool_buffers: usize) -> CpuState {
+        CpuState { id, backlog: VecDeque::with_capacity(1024), pool: SkbPool::new(pool_buffers) }
+    }
+}
+
+/// Per-CPU counters the World can read (single writer: the CPU).
+#[derive(Debug)]
+pub(crate) struct CpuShared {
+    drops: Box<[AtomicU64]>,
+    consumed: AtomicU64,
+    delivered: AtomicU64,
+}
+
+impl Default for CpuShared {
+    fn default() -> Self {
+        CpuShared {
+            drops: DropReason::ALL.iter().map(|_| AtomicU64::new(0)).collect(),
+            consumed: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+        }
+    }
+}
+
+#[inline]
+fn bump(c: &AtomicU64) {
+    c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+}
+
+impl CpuShared {
+    pub(crate) fn drops(&self) -> impl Iterator<Item = (DropReason, u64)> + '_ {
+        DropReason::ALL
+            .iter()
+            .zip(self.drops.iter())
+            .map(|(r, c)| (*r, c.load(Ordering::Relaxed)))
+            .filter(|(_, n)| *n > 0)
+    }
+
+    pub(crate) fn consumed(&self) -> u64 {
+        self.consumed.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn delivered(&self) -> u64 {
+        self.delivered.load(Ordering::Relaxed)
+    }
+}
+
+/// A simulated CPU, claimed with [`World::cpu`]. Every data-path operation is a method here.
+pub struct Cpu {
+    world: World,
+    id: usize,
+    backlog: VecDeque<Skb>,
+    pool: SkbPool,
+    shared: Arc<CpuShared>,
+    recursion: u8,
+    ns_gen: u64,
+    ns: Arc<Vec<Option<Arc<NetnsShared>>>>,
+    proto: Vec<Option<Arc<dyn ProtocolHandler>>>,
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+impl fmt::Debug for Cpu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cpu").field("id", &self.id).field("backlog", &self.backlog.len()).finish()
+    }
+}
+
+impl Drop for Cpu {
+    fn drop(&mut self) {
+        let state = CpuState {
+            id: self.id,
+            backlog: std::mem::take(&mut self.backlog),
+            pool: std::mem::replace(&mut self.pool, SkbPool::new(0)),
+        };
+        if let Some(slot) = self.world.inner.cpu_slots.get(self.id) {
+            *slot.lock() = Some(state);
+        }
+    }
+}
+
+impl Cpu {
+    pub(crate) fn new(world: World, st: CpuState, shared: Arc<CpuShared>) -> Cpu {
+        let mut cpu = Cpu {
+            world,
+            id: st.id,
+            backlog: st.backlog,
+            pool: st.pool,
+            shared,
+            recursion: 0,
+            ns_gen: u64::MAX,
+            ns: Arc::new(Vec::new()),
+            proto: Vec::new(),
+            _not_sync: PhantomData,
+        };
+        cpu.refresh();
+        cpu
+    }
+
+    /// This CPU's number.
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    /// The World.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// Virtual time in nanoseconds.
+    pub fn now(&self) -> u64 {
+        self.world.now()
+    }
+
+    /// Packets waiting in this CPU's backlog.
+    pub fn backlog_len(&self) -> usize {
+        self.backlog.len()
+    }
+
+    /// Buffers this CPU's pool has taken from the system allocator so far.
+    pub fn pool_allocated(&self) -> u64 {
+        self.pool.allocated()
+    }
+
+    /// An empty packet with `headroom` reserved and room for `len` bytes, from the pool.
+    pub fn alloc_skb(&mut self, headroom: usize, len: usize) -> Skb {
+        self.pool.alloc(headroom, len)
+    }
+
+    /// A packet holding a copy of `frame`, from the pool.
+    pub fn alloc_frame(&mut self, frame: &[u8]) -> Skb {
+        self.pool.alloc_frame(frame)
+    }
+
+    #[inline]
+    fn refresh(&mut self) {
+        let g = self.world.inner.ns_gen.load(Ordering::Acquire);
+        if g != self.ns_gen {
+            self.ns = self.world.inner.ns_table.load_full();
+            self.proto = self
+                .ns
+                .iter()
+                .map(|n| n.as_ref().and_then(|n| n.protocol.load_full()).map(|p| p.0.clone()))
+                .collect();
+            self.ns_gen = g;
+        }
+    }
+
+    #[inline]
+    fn ns_shared(&self, ns: NetnsId) -> Option<&Arc<NetnsShared>> {
+        self.ns.get(ns.0 as usize).and_then(Option::as_ref)
+    }
+
+    // ------------------------------------------------------------ counters and freeing
+
+    /// Add to one of `dev`'s per-CPU driver counters (this CPU's shard).
+    #[inline]
+    pub fn stat_add(&self, dev: &NetDevice, stat: Stat, n: u64) {
+        dev.stats().add(self.id, stat, n);
+    }
+
+    /// Count a packet and its bytes on `dev` (rx or tx pair, like `dev_sw_netstats_*_add`).
+    #[inline]
+    pub fn stat_packet(&self, dev: &NetDevice, packets: Stat, bytes: Stat, len: usize) {
+        dev.stats().add(self.id, packets, 1);
+        dev.stats().add(self.id, bytes, len as u64);
+    }
+
+    /// Increment one of `dev`'s core counters (`dev_core_stats_*_inc`).
+    #[inline]
+    pub fn core_stat_inc(&self, dev: &NetDevice, stat: CoreStat) {
+        dev.stats().add_core(self.id, stat, 1);
+    }
+
+    /// `kfree_skb_reason`: drop `skb`, count the reason, tell the drop monitor. `dev` names the
+    /// device for the monitor when the skb is not on a receive path. Device counters are the
+    /// caller's business, as in the kernel.
+    pub fn kfree_skb(&mut self, skb: Skb, reason: DropReason, dev: Option<&NetDevice>) {
+        if let Some(c) = self.shared.drops.get(reason as usize) {
+            bump(c);
+        }
+        if self.world.inner.has_drop_monitor.load(Ordering::Relaxed) {
+            if let Some(m) = self.world.inner.drop_monitor.load_full() {
+                let d = dev.or(skb.dev.as_deref());
+                let ev = DropEvent {
+                    reason,
+                    ifindex: d.map_or(0, NetDevice::ifindex),
+                    netns: d.map_or(NetnsId::INIT, NetDevice::netns),
+                    len: skb.len(),
+                    time_ns: self.world.now(),
+                };
+                m.0.dropped(&ev);
+            }
+        }
+        self.pool.recycle(skb);
+    }
+
+    /// `consume_skb`: the packet reached its end normally (a dummy transmit, a socket read).
+    pub fn consume_skb(&mut self, skb: Skb) {
+        bump(&self.shared.consumed);
+        self.pool.recycle(skb);
+    }
+
+    /// Drop `skb` counting the core `rx_dropped` of `dev`.
+    pub fn drop_rx(&mut self, dev: &NetDevice, skb: Skb, reason: DropReason) {
+        self.core_stat_inc(dev, CoreStat::RxDropped);
+        self.kfree_skb(skb, reason, Some(dev));
+    }
+
+    /// Drop `skb` counting the core `tx_dropped` of `dev`.
+    pub fn drop_tx(&mut self, dev: &NetDevice, skb: Skb, reason: DropReason) {
+        self.core_stat_inc(dev, CoreStat::TxDropped);
+        self.kfree_skb(skb, reason, Some(dev));
+    }
+
+    // ------------------------------------------------------------ transmit
+
+    /// `dev_queue_xmit`: transmit `skb` (data at the link-layer header) on `dev`.
+    ///
+    /// A device that is down or has no carrier has the noop qdisc: the packet is dropped with a
+    /// core `tx_dropped` before the taps and the driver, and the result is `Congested`
+    /// (`NET_XMIT_CN`, which a socket sees as success). Past `XMIT_RECURSION_LIMIT` nested
+    /// transmits ("Dead loop on virtual device"), `NetDown` and a core `tx_dropped`. Otherwise
+    /// the taps see the frame (outgoing) and the driver's `xmit` runs.
+    pub fn dev_queue_xmit(&mut self, dev: &Arc<NetDevice>, mut skb: Skb) -> Xmit {
+        let st = dev.state.load(Ordering::Relaxed);
+        if !dev.is_up() || st & STATE_START == 0 || st & STATE_NOCARRIER != 0 {
+            self.drop_tx(dev, skb, DropReason::QdiscDrop);
+            return Xmit::Congested;
+        }
+        if self.recursion >= XMIT_RECURSION_LIMIT {
+            self.drop_tx(dev, skb, DropReason::RecursionLimit);
+            return Xmit::NetDown;
+        }
+        skb.netns = dev.netns.load(Ordering::Relaxed);
+        skb.meta.pkt_type = PktType::Host;
+        self.refresh();
+        self.run_taps(dev, &skb, Direction::Outgoing);
+        self.recursion += 1;
+        let r = dev.ops().xmit(self, dev, skb);
+        self.recursion -= 1;
+        r
+    }
+
+    fn run_taps(&self, dev: &NetDevice, skb: &Skb, dir: Direction) {
+        let ns = dev.netns();
+        let ns_taps = self.ns_shared(ns).filter(|n| n.ntaps.load(Ordering::Relaxed) > 0);
+        if dev.ntaps.load(Ordering::Relaxed) == 0 && ns_taps.is_none() {
+            return;
+        }
+        let (frame, pkt_type) = match dir {
+            Direction::Outgoing => (skb.data(), PktType::Outgoing),
+            Direction::Incoming => (skb.mac_frame(), skb.meta.pkt_type),
+        };
+        let pkt = TapPacket {
+            ifindex: dev.ifindex(),
+            netns: ns,
+            dev_type: dev.dev_type(),
+            direction: dir,
+            pkt_type,
+            protocol: skb.meta.protocol,
+            frame,
+            vlan: skb.meta.vlan,
+            time_ns: self.world.now(),
+        };
+        if let Some(n) = ns_taps {
+            for t in n.taps.load().iter() {
+                t.packet(&pkt);
+            }
+        }
+        if dev.ntaps.load(Ordering::Relaxed) > 0 {
+            for t in dev.taps.load().iter() {
+                t.packet(&pkt);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ forwarding into a device
+
+    /// `__is_skb_forwardable`: `dev` is up and the frame fits its MTU plus the link-layer header
+    /// plus one VLAN tag (or is GSO, or `check_mtu` is off).
+    pub fn is_skb_forwardable(dev: &NetDevice, skb: &Skb, check_mtu: bool) -> bool {
+        if !dev.is_up() {
+            return false;
+        }
+        if !check_mtu || skb.meta.gso {
+            return true;
+        }
+        skb.len() <= dev.mtu() as usize + usize::from(dev.hard_header_len()) + VLAN_HLEN
+    }
+
+    /// `__dev_forward_skb2`: make `skb` (data at the Ethernet header) look freshly received on
+    /// `dev`: the forwardable check (failure: core `rx_dropped` on `dev` and a drop), the scrub
+    /// (`xnet` when the packet crosses namespaces), `priority = 0`, and `eth_type_trans`.
+    /// Returns the skb ready for `netif_rx`, or `None` if it was dropped.
+    pub fn forward_prepare(&mut self, dev: &Arc<NetDevice>, mut skb: Skb, check_mtu: bool) -> Option<Skb> {
+        if !Self::is_skb_forwardable(dev, &skb, check_mtu) {
+            let reason = if dev.is_up() { DropReason::PktTooBig } else { DropReason::DevReady };
+            self.drop_rx(dev, skb, reason);
+            return None;
+        }
+        if skb.len() < ETH_HLEN {
+            self.drop_rx(dev, skb, DropReason::PktTooSmall);
+            return None;
+        }
+        let xnet = skb.netns != dev.netns.load(Ordering::Relaxed);
+        scrub(&mut skb, xnet);
+        skb.meta.priority = 0;
+        eth_type_trans(&mut skb, dev);
+        Some(skb)
+    }
+
+    /// `dev_forward_skb`: [`forward_prepare`](Self::forward_prepare) with the MTU check, then
+    /// [`netif_rx`](Self::netif_rx).
+    pub fn dev_forward_skb(&mut self, dev: &Arc<NetDevice>, skb: Skb) -> NetRx {
+        match self.forward_prepare(dev, skb, true) {
+            Some(skb) => self.netif_rx(skb),
+            None => NetRx::Drop,
+        }
+    }
+
+    // ------------------------------------------------------------ receive
+
+    /// `netif_rx` / `enqueue_to_backlog`: queue a received packet (its device set by
+    /// `eth_type_trans`) on this CPU's backlog. A device that is not running, or a backlog past
+    /// `netdev_max_backlog`, drops it with a core `rx_dropped` on the device.
+    pub fn netif_rx(&mut self, skb: Skb) -> NetRx {
+        let Some(dev) = skb.dev.as_deref() else {
+            self.kfree_skb(skb, DropReason::NotSpecified, None);
+            return NetRx::Drop;
+        };
+        let reason = if !dev.is_running() {
+            DropReason::DevReady
+        } else if self.backlog.len() > self.world.max_backlog() as usize {
+            DropReason::CpuBacklog
+        } else {
+            self.backlog.push_back(skb);
+            return NetRx::Success;
+        };
+        self.core_stat_inc(dev, CoreStat::RxDropped);
+        self.kfree_skb(skb, reason, None);
+        NetRx::Drop
+    }
+
+    /// Process up to `budget` packets of the backlog (`process_backlog`); returns how many.
+    pub fn poll(&mut self, budget: usize) -> usize {
+        self.refresh();
+        let mut n = 0;
+        while n < budget {
+            let Some(skb) = self.backlog.pop_front() else { break };
+            self.receive(skb);
+            n += 1;
+        }
+        n
+    }
+
+    /// Poll until the backlog is empty or `max` packets were processed (a bridge loop without STP
+    /// never empties it); returns how many were processed.
+    pub fn run_until_idle(&mut self, max: usize) -> usize {
+        let mut total = 0;
+        while total < max && !self.backlog.is_empty() {
+            total += self.poll((max - total).min(64));
+        }
+        total
+    }
+
+    /// `netif_receive_skb`: receive now, without the backlog (what a bridge does to pass a frame
+    /// up to its own device).
+    pub fn netif_receive_skb(&mut self, skb: Skb) -> NetRx {
+        self.refresh();
+        self.receive(skb)
+    }
+
+    /// `__netif_receive_skb_core`, in the kernel's order: VLAN untag, taps, `vlan_do_receive`,
+    /// the rx handler (bounded rounds), then protocol delivery, else `rx_dropped` (or
+    /// `rx_nohandler` after an exact-match handler result).
+    fn receive(&mut self, mut skb: Skb) -> NetRx {
+        let Some(orig) = skb.dev.take() else {
+            self.kfree_skb(skb, DropReason::NotSpecified, None);
+            return NetRx::Drop;
+        };
+        if orig.reg_state() != RegState::Registered {
+            self.drop_rx(&orig, skb, DropReason::DevUnregistered);
+            return NetRx::Drop;
+        }
+        let mut cur: Option<Arc<NetDevice>> = None;
+        let mut exact = false;
+        let mut rounds = 0;
+        loop {
+            let dev = cur.as_ref().unwrap_or(&orig);
+            rounds += 1;
+            if rounds > MAX_RX_ROUNDS {
+                let dev = dev.clone();
+                self.drop_rx(&dev, skb, DropReason::RxRounds);
+                return NetRx::Drop;
+            }
+            skb.meta.skb_iif = dev.ifindex();
+            let proto = skb.meta.protocol;
+            if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) && skb.meta.vlan.is_none() && skb.vlan_untag().is_none()
+            {
+                let dev = dev.clone();
+                self.drop_rx(&dev, skb, DropReason::DevHdr);
+                return NetRx::Drop;
+            }
+            self.run_taps(dev, &skb, Direction::Incoming);
+            if skb.meta.vlan.is_some() && dev.has_vlan_rx.load(Ordering::Acquire) {
+                let hook = dev.vlan_rx.load_full();
+                if let Some(vdev) = hook.and_then(|h| h.0.vlan_do_receive(self, dev, &mut skb)) {
+                    cur = Some(vdev);
+                    continue;
+                }
+            }
+            if dev.has_rx_handler.load(Ordering::Acquire) {
+                let guard = dev.rx_handler.load();
+                if let Some(h) = guard.as_ref() {
+                    match h.0.handle(self, dev, skb) {
+                        RxHandlerResult::Consumed => return NetRx::Success,
+                        RxHandlerResult::Another(s, next) => {
+                            skb = s;
+                            drop(guard);
+                            cur = Some(next);
+                            continue;
+                        }
+                        RxHandlerResult::Exact(s) => {
+                            skb = s;
+                            exact = true;
+                        }
+                        RxHandlerResult::Pass(s) => skb = s,
+                    }
+                }
+            }
+            if let Some(tag) = skb.meta.vlan {
+                if tag.vid() != 0 {
+                    skb.meta.pkt_type = PktType::OtherHost;
+                } else {
+                    skb.meta.vlan = None;
+                }
+            }
+            let dev = dev.clone();
+            return self.deliver(skb, &dev, &orig, exact);
+        }
+    }
+
+    fn deliver(&mut self, skb: Skb, dev: &Arc<NetDevice>, orig: &Arc<NetDevice>, exact: bool) -> NetRx {
+        let mut skb = skb;
+        if !exact {
+            let idx = dev.netns().0 as usize;
+            // Take the handler out of the cache for the call (it needs `&mut self`); a nested
+            // delivery into the same namespace reloads it from the shared table.
+            let h = match self.proto.get_mut(idx).and_then(Option::take) {
+                Some(h) => Some((h, true)),
+                None => self.ns_shared(dev.netns()).and_then(|n| n.protocol.load_full()).map(|p| (p.0.clone(), false)),
+            };
+            if let Some((h, cached)) = h {
+                let r = h.receive(self, dev, orig, skb);
+                if cached {
+                    if let Some(slot) = self.proto.get_mut(idx) {
+                        *slot = Some(h);
+                    }
+                }
+                match r {
+                    Ok(()) => {
+                        bump(&self.shared.delivered);
+                        return NetRx::Success;
+                    }
+                    Err(s) => skb = s,
+                }
+            }
+        }
+        let stat = if exact { CoreStat::RxNohandler } else { CoreStat::RxDropped };
+        self.core_stat_inc(dev, stat);
+        self.kfree_skb(skb, DropReason::UnhandledProto, Some(dev));
+        NetRx::Drop
+    }
+}
+
+/// `skb_scrub_packet`: always reset `pkt_type`, `skb_iif` and `ignore_df`; across namespaces
+/// also `mark` and the timestamp.
+pub fn scrub(skb: &mut Skb, xnet: bool) {
+    skb.meta.pkt_type = PktType::Host;
+    skb.meta.skb_iif = 0;
+    skb.meta.ignore_df = false;
+    if xnet {
+        skb.meta.mark = 0;
+        skb.meta.tstamp = 0;
+    }
+}
+
+/// `eth_type_trans`: the packet is now on `dev`; pull the Ethernet header (data at the Ethernet
+/// header, at least 14 bytes) and set `pkt_type` (against `dev`'s address: unchanged if it is
+/// ours, else BROADCAST, MULTICAST or OTHERHOST) and the protocol, which it also returns. A frame
+/// shorter than 14 bytes is left as it is and gets protocol 0.
+pub fn eth_type_trans(skb: &mut Skb, dev: &Arc<NetDevice>) -> u16 {
+    skb.dev = Some(dev.clone());
+    skb.netns = dev.netns.load(Ordering::Relaxed);
+    skb.reset_mac_header();
+    let (dest, proto, llc) = {
+        let d = skb.data();
+        if d.len() < ETH_HLEN {
+            skb.meta.protocol = 0;
+            return 0;
+        }
+        let dest = MacAddr([d[0], d[1], d[2], d[3], d[4], d[5]]);
+        let proto = u16::from_be_bytes([d[12], d[13]]);
+        let raw = d.len() >= ETH_HLEN + 2 && d[14] == 0xff && d[15] == 0xff;
+        (dest, proto, raw)
+    };
+    let _ = skb.pull(ETH_HLEN);
+    if dest != dev.address() {
+        skb.meta.pkt_type = if dest.is_multicast() {
+            if dest == dev.broadcast() { PktType::Broadcast } else { PktType::Multicast }
+        } else {
+            PktType::OtherHost
+        };
+    }
+    let p = if proto >= ETH_P_802_3_MIN {
+        proto
+    } else if llc {
+        ETH_P_802_3
+    } else {
+        ETH_P_802_2
+    };
+    skb.meta.protocol = p;
+    p
+}

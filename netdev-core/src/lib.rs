@@ -1,0 +1,77 @@
+//! # netdev-core: the simulated Linux net core
+//!
+//! The part of `net/core` that every virtual device driver stands on, in user space:
+//!
+//! - [`World`]: the simulated host kernel. It owns the namespaces, the link-kind registry, the
+//!   configuration lock ([`Rtnl`]), the notifier chain, the netlink bus, the virtual clock and
+//!   the seeded RNG.
+//! - [`NetDevice`]: everything the core keeps for a device (name, ifindex, flags, operstate and
+//!   carrier, MTU bounds, addresses, features, upper/lower links, statistics, the rx-handler
+//!   slot). A driver supplies [`NetDeviceOps`] (only `xmit` is required) and a [`LinkKind`]
+//!   (`ip link add ... type KIND`).
+//! - [`Cpu`]: a simulated CPU and the data path: [`Cpu::dev_queue_xmit`],
+//!   [`Cpu::dev_forward_skb`], [`Cpu::netif_rx`], the bounded backlog and the budgeted
+//!   [`Cpu::poll`] through `__netif_receive_skb_core`'s order.
+//! - [`Skb`]: one packet, moved by value, from a per-CPU pool.
+//!
+//! ## Contract
+//!
+//! - Configuration is serialised by [`World::rtnl`] and published to the data path with atomics
+//!   and RCU-style snapshots (arc-swap). The data path takes `&self` on devices and `&mut Cpu`,
+//!   never blocks on configuration, and may run on several threads, one [`Cpu`] each.
+//! - Every packet that enters ends delivered to a namespace's [`ProtocolHandler`], consumed
+//!   ([`Cpu::consume_skb`]) or dropped with a [`DropReason`] ([`Cpu::kfree_skb`]), exactly
+//!   once, and the counters Linux increments are incremented.
+//! - Time is virtual ([`World::advance`]); randomness comes from the seed in [`WorldConfig`].
+//!   Nothing here reads the wall clock, sleeps or spawns a thread.
+//! - Configuration errors carry the kernel's errno ([`Errno`]) and extended-ack message.
+//!
+//! Kernel behaviour is from `reference/kernel-l2.md` §1; each function documents the kernel
+//! function it models.
+
+#![warn(missing_docs)]
+
+mod clock;
+mod cpu;
+mod device;
+mod drop_reason;
+mod error;
+mod flags;
+mod kind;
+mod lo;
+mod mac;
+mod name;
+pub mod netlink;
+mod netns;
+mod notify;
+mod rng;
+mod rtnl;
+mod skb;
+mod stats;
+mod tap;
+mod world;
+
+pub use clock::{NSEC_PER_SEC, TimerFn, TimerId};
+pub use cpu::{Cpu, MAX_RX_ROUNDS, XMIT_RECURSION_LIMIT, eth_type_trans, scrub};
+pub use device::{
+    ARPHRD_ETHER, ARPHRD_LOOPBACK, ARPHRD_NETLINK, ARPHRD_NONE, ARPHRD_VOID, AddrAssign, Carrier, DeviceSetup,
+    ETH_DATA_LEN, ETH_MAX_MTU, ETH_MIN_MTU, MAX_NEST_DEV, NameAssign, NetDevice, NetDeviceOps, NetRx, Operstate,
+    RegState, RxHandler, RxHandlerResult, VlanRx, Xmit, eth_prepare_mac_addr_change,
+};
+pub use drop_reason::{DropEvent, DropMonitor, DropReason};
+pub use error::{Errno, Error, Result};
+pub use flags::{Features, IfFlags, PrivFlags};
+pub use kind::{KindConfig, LinkKind, NewLink};
+pub use mac::MacAddr;
+pub use name::{IFNAMSIZ, valid_name};
+pub use netns::{NetnsId, ProtocolHandler};
+pub use notify::{NetdevEvent, NetdevNotifier};
+pub use rng::Rng;
+pub use rtnl::{Registration, Rtnl};
+pub use skb::{
+    ETH_HLEN, ETH_P_802_2, ETH_P_802_3, ETH_P_802_3_MIN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, PktType,
+    SKB_HEADROOM, SKB_POOL_BUF, Skb, SkbMeta, SkbPool, VLAN_HLEN, VlanTag,
+};
+pub use stats::{CoreStat, DevStats, LinkStats64, Stat};
+pub use tap::{Direction, Tap, TapPacket};
+pub use world::{World, WorldConfig};

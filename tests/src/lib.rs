@@ -1,0 +1,1 @@
+//! Shared helpers for the workspace scenario tests live in `tests/`.
