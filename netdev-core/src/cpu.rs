@@ -171,11 +171,8 @@ impl Cpu {
         let g = self.world.inner.ns_gen.load(Ordering::Acquire);
         if g != self.ns_gen {
             self.ns = self.world.inner.ns_table.load_full();
-            self.proto = self
-                .ns
-                .iter()
-                .map(|n| n.as_ref().and_then(|n| n.protocol.load_full()).map(|p| p.0.clone()))
-                .collect();
+            self.proto =
+                self.ns.iter().map(|n| n.as_ref().and_then(|n| n.protocol.load_full()).map(|p| p.0.clone())).collect();
             self.ns_gen = g;
         }
     }
@@ -213,8 +210,8 @@ impl Cpu {
         if let Some(c) = self.shared.drops.get(reason as usize) {
             bump(c);
         }
-        if self.world.inner.has_drop_monitor.load(Ordering::Relaxed) {
-            if let Some(m) = self.world.inner.drop_monitor.load_full() {
+        if self.world.inner.has_drop_monitor.load(Ordering::Relaxed)
+            && let Some(m) = self.world.inner.drop_monitor.load_full() {
                 let d = dev.or(skb.dev.as_deref());
                 let ev = DropEvent {
                     reason,
@@ -225,7 +222,6 @@ impl Cpu {
                 };
                 m.0.dropped(&ev);
             }
-        }
         self.pool.recycle(skb);
     }
 
@@ -487,11 +483,10 @@ impl Cpu {
             };
             if let Some((h, cached)) = h {
                 let r = h.receive(self, dev, orig, skb);
-                if cached {
-                    if let Some(slot) = self.proto.get_mut(idx) {
+                if cached
+                    && let Some(slot) = self.proto.get_mut(idx) {
                         *slot = Some(h);
                     }
-                }
                 match r {
                     Ok(()) => {
                         bump(&self.shared.delivered);

@@ -333,8 +333,13 @@ impl DeviceSetup {
             dev_type: ARPHRD_LOOPBACK,
             flags: IfFlags::LOOPBACK,
             priv_flags: PrivFlags::XMIT_DST_RELEASE_PERM | PrivFlags::LIVE_ADDR_CHANGE | PrivFlags::NO_QUEUE,
-            features: Features::SG | Features::FRAGLIST | Features::GSO_SOFTWARE | Features::HW_CSUM
-                | Features::RXCSUM | Features::HIGHDMA | Features::VLAN_CHALLENGED,
+            features: Features::SG
+                | Features::FRAGLIST
+                | Features::GSO_SOFTWARE
+                | Features::HW_CSUM
+                | Features::RXCSUM
+                | Features::HIGHDMA
+                | Features::VLAN_CHALLENGED,
             hw_features: Features::GSO_SOFTWARE,
             mtu: 65536,
             min_mtu: 0,
@@ -806,11 +811,8 @@ impl NetDevice {
     }
 
     pub(crate) fn set_state_bit(&self, bit: u32, on: bool) -> bool {
-        let old = if on {
-            self.state.fetch_or(bit, Ordering::AcqRel)
-        } else {
-            self.state.fetch_and(!bit, Ordering::AcqRel)
-        };
+        let old =
+            if on { self.state.fetch_or(bit, Ordering::AcqRel) } else { self.state.fetch_and(!bit, Ordering::AcqRel) };
         (old & bit != 0) != on
     }
 

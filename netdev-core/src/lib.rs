@@ -30,6 +30,8 @@
 //! function it models.
 
 #![warn(missing_docs)]
+// Library code does not unwrap: a panic there must state its invariant (tests may).
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod clock;
 mod cpu;
@@ -69,8 +71,8 @@ pub use notify::{NetdevEvent, NetdevNotifier};
 pub use rng::Rng;
 pub use rtnl::{Registration, Rtnl};
 pub use skb::{
-    ETH_HLEN, ETH_P_802_2, ETH_P_802_3, ETH_P_802_3_MIN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, PktType,
-    SKB_HEADROOM, SKB_POOL_BUF, Skb, SkbMeta, SkbPool, VLAN_HLEN, VlanTag,
+    ETH_HLEN, ETH_P_802_2, ETH_P_802_3, ETH_P_802_3_MIN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6,
+    PktType, SKB_HEADROOM, SKB_POOL_BUF, Skb, SkbMeta, SkbPool, VLAN_HLEN, VlanTag,
 };
 pub use stats::{CoreStat, DevStats, LinkStats64, Stat};
 pub use tap::{Direction, Tap, TapPacket};

@@ -42,13 +42,11 @@ pub(crate) fn alloc_name<'a>(template: &str, in_use: impl Iterator<Item = &'a st
     let mut used = vec![false; MAX_TEMPLATE_UNITS];
     for name in in_use {
         // sscanf(name, template, &i) then snprintf back must give the same name.
-        if let Some(mid) = name.strip_prefix(prefix).and_then(|r| r.strip_suffix(suffix)) {
-            if let Ok(i) = mid.parse::<usize>() {
-                if i < MAX_TEMPLATE_UNITS && mid == i.to_string() {
+        if let Some(mid) = name.strip_prefix(prefix).and_then(|r| r.strip_suffix(suffix))
+            && let Ok(i) = mid.parse::<usize>()
+                && i < MAX_TEMPLATE_UNITS && mid == i.to_string() {
                     used[i] = true;
                 }
-            }
-        }
     }
     let i = used.iter().position(|u| !u).ok_or(Error::new(Errno::Enfile))?;
     let mut name = format!("{prefix}{i}{suffix}");

@@ -116,7 +116,7 @@ impl MsgBuilder {
     }
 
     fn pad(&mut self) {
-        while self.buf.len() % 4 != 0 {
+        while !self.buf.len().is_multiple_of(4) {
             self.buf.push(0);
         }
     }
@@ -234,13 +234,7 @@ impl LinkMsg {
 
 /// Build the RTM_NEWLINK/RTM_DELLINK message for `dev` (`rtnl_fill_ifinfo`, the attributes the
 /// simulator models, in the kernel's order).
-pub(crate) fn fill_ifinfo(
-    dev: &NetDevice,
-    msg_type: u16,
-    seq: u32,
-    change: u32,
-    extra: &[(u16, u32)],
-) -> Vec<u8> {
+pub(crate) fn fill_ifinfo(dev: &NetDevice, msg_type: u16, seq: u32, change: u32, extra: &[(u16, u32)]) -> Vec<u8> {
     let mut m = MsgBuilder::new(msg_type, seq);
     m.ifinfomsg(dev.dev_type(), dev.ifindex(), dev.flags().bits(), change);
     m.attr_str(ifla::IFNAME, &dev.name());

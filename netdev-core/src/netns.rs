@@ -35,13 +35,7 @@ pub trait ProtocolHandler: Send + Sync {
     /// Deliver `skb` (data after the link-layer header, `skb.meta.protocol` set) received on
     /// `dev` (first seen on `orig_dev`). Return `Err(skb)` if no handler takes its protocol: the
     /// core then counts it as `rx_dropped` (or `rx_nohandler` on an exact-match round).
-    fn receive(
-        &self,
-        cpu: &mut Cpu,
-        dev: &Arc<NetDevice>,
-        orig_dev: &Arc<NetDevice>,
-        skb: Skb,
-    ) -> Result<(), Skb>;
+    fn receive(&self, cpu: &mut Cpu, dev: &Arc<NetDevice>, orig_dev: &Arc<NetDevice>, skb: Skb) -> Result<(), Skb>;
 }
 
 pub(crate) struct ProtoSlot(pub(crate) Arc<dyn ProtocolHandler>);

@@ -231,11 +231,10 @@ impl<'w> Rtnl<'w> {
             }
             let rest: Vec<_> = r.devices(id);
             r.unregister_many(&rest);
-            if let Some(ns) = r.st.namespaces.remove(&id) {
-                if let Some(n) = ns.name {
+            if let Some(ns) = r.st.namespaces.remove(&id)
+                && let Some(n) = ns.name {
                     r.st.ns_by_name.remove(&n);
                 }
-            }
             r.publish_ns();
             Ok(())
         })
@@ -333,7 +332,8 @@ impl<'w> Rtnl<'w> {
         if self.st.configured.insert(dev.id(), ()).is_some() {
             return Ok(());
         }
-        self.op(|r| if up { r.dev_open(dev) } else { Ok(r.rtmsg_ifinfo(RTM_NEWLINK, dev, !0, &[])) })
+        self.op(|r| if up { r.dev_open(dev) } else { let _: () = r.rtmsg_ifinfo(RTM_NEWLINK, dev, !0, &[]);
+        Ok(()) })
     }
 
     /// `register_netdevice`: validate address and MTU, fix the name (expanding a `%d` template),
@@ -896,11 +896,10 @@ impl<'w> Rtnl<'w> {
     /// of br0.
     pub fn set_master(&mut self, dev: &Arc<NetDevice>, master: Option<&Arc<NetDevice>>) -> Result<()> {
         let cur = dev.master();
-        if let (Some(c), Some(m)) = (&cur, master) {
-            if c.id() == m.id() {
+        if let (Some(c), Some(m)) = (&cur, master)
+            && c.id() == m.id() {
                 return Ok(());
             }
-        }
         self.op(|r| {
             if let Some(c) = &cur {
                 c.ops().del_slave(r, c, dev)?;
@@ -1014,7 +1013,10 @@ impl<'w> Rtnl<'w> {
     pub fn call_notifiers(&mut self, event: &NetdevEvent, dev: &Arc<NetDevice>) -> Result<()> {
         if matches!(
             event,
-            NetdevEvent::ChangeMtu | NetdevEvent::ChangeAddr | NetdevEvent::ChangeName | NetdevEvent::ChangeUpper { .. }
+            NetdevEvent::ChangeMtu
+                | NetdevEvent::ChangeAddr
+                | NetdevEvent::ChangeName
+                | NetdevEvent::ChangeUpper { .. }
         ) {
             self.rtmsg_ifinfo(RTM_NEWLINK, dev, 0, &[]);
         }

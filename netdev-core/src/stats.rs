@@ -84,7 +84,7 @@ struct Shard {
     c: [AtomicU64; NSLOTS],
 }
 
-/// A device's counters: one [`Shard`] per simulated CPU.
+/// A device's counters: one cache-padded shard per simulated CPU.
 ///
 /// Writes are a relaxed load and store (no read-modify-write, no lock prefix): the owning CPU is
 /// the only writer, which [`Cpu`](crate::Cpu) guarantees by being neither `Clone` nor `Sync`.

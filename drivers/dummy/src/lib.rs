@@ -13,6 +13,9 @@
 //! Deliberate deviations from Linux: the module parameter `numdummies` (which creates `dummy0`
 //! at module load) is not modelled; `ip link add` creates every dummy.
 
+// Library code does not unwrap: a panic there must state its invariant (tests may).
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
 use std::sync::Arc;
 
 use netdev_core::{
@@ -32,7 +35,11 @@ pub fn setup() -> DeviceSetup {
     let mut s = DeviceSetup::ether(KIND);
     s.flags = (s.flags | IfFlags::NOARP) & !IfFlags::MULTICAST;
     s.priv_flags |= PrivFlags::LIVE_ADDR_CHANGE | PrivFlags::NO_QUEUE;
-    let f = Features::SG | Features::FRAGLIST | Features::GSO_SOFTWARE | Features::HW_CSUM | Features::HIGHDMA
+    let f = Features::SG
+        | Features::FRAGLIST
+        | Features::GSO_SOFTWARE
+        | Features::HW_CSUM
+        | Features::HIGHDMA
         | Features::GSO_ENCAP_ALL;
     s.features = f;
     s.hw_features = f;

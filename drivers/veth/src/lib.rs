@@ -14,6 +14,9 @@
 //! Deliberate deviations from Linux: no XDP and no NAPI/GRO mode (GRO is off by default in
 //! Linux too, and the visible semantics are the same); one queue per direction.
 
+// Library code does not unwrap: a panic there must state its invariant (tests may).
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
 use std::any::Any;
 use std::sync::Arc;
 
@@ -203,9 +206,9 @@ impl LinkKind for VethKind {
             match w {
                 "name" | "dev" => p.name = Some(it.next().ok_or(arg_err("missing peer name"))?.to_string()),
                 "address" => {
-                    p.address = Some(it.next().ok_or(arg_err("missing address"))?.parse().map_err(|_| {
-                        arg_err("invalid address")
-                    })?)
+                    p.address = Some(
+                        it.next().ok_or(arg_err("missing address"))?.parse().map_err(|_| arg_err("invalid address"))?,
+                    )
                 }
                 "mtu" => p.mtu = Some(parse_num(it.next(), "invalid mtu")?),
                 "txqueuelen" | "txqlen" | "qlen" => p.txqlen = Some(parse_num(it.next(), "invalid txqueuelen")?),
