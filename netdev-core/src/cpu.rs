@@ -211,17 +211,18 @@ impl Cpu {
             bump(c);
         }
         if self.world.inner.has_drop_monitor.load(Ordering::Relaxed)
-            && let Some(m) = self.world.inner.drop_monitor.load_full() {
-                let d = dev.or(skb.dev.as_deref());
-                let ev = DropEvent {
-                    reason,
-                    ifindex: d.map_or(0, NetDevice::ifindex),
-                    netns: d.map_or(NetnsId::INIT, NetDevice::netns),
-                    len: skb.len(),
-                    time_ns: self.world.now(),
-                };
-                m.0.dropped(&ev);
-            }
+            && let Some(m) = self.world.inner.drop_monitor.load_full()
+        {
+            let d = dev.or(skb.dev.as_deref());
+            let ev = DropEvent {
+                reason,
+                ifindex: d.map_or(0, NetDevice::ifindex),
+                netns: d.map_or(NetnsId::INIT, NetDevice::netns),
+                len: skb.len(),
+                time_ns: self.world.now(),
+            };
+            m.0.dropped(&ev);
+        }
         self.pool.recycle(skb);
     }
 
@@ -466,8 +467,7 @@ impl Cpu {
                     skb.meta.vlan = None;
                 }
             }
-            let dev = dev.clone();
-            return self.deliver(skb, &dev, &orig, exact);
+            return self.deliver(skb, dev, &orig, exact);
         }
     }
 
@@ -483,10 +483,9 @@ impl Cpu {
             };
             if let Some((h, cached)) = h {
                 let r = h.receive(self, dev, orig, skb);
-                if cached
-                    && let Some(slot) = self.proto.get_mut(idx) {
-                        *slot = Some(h);
-                    }
+                if cached && let Some(slot) = self.proto.get_mut(idx) {
+                    *slot = Some(h);
+                }
                 match r {
                     Ok(()) => {
                         bump(&self.shared.delivered);

@@ -44,9 +44,11 @@ pub(crate) fn alloc_name<'a>(template: &str, in_use: impl Iterator<Item = &'a st
         // sscanf(name, template, &i) then snprintf back must give the same name.
         if let Some(mid) = name.strip_prefix(prefix).and_then(|r| r.strip_suffix(suffix))
             && let Ok(i) = mid.parse::<usize>()
-                && i < MAX_TEMPLATE_UNITS && mid == i.to_string() {
-                    used[i] = true;
-                }
+            && i < MAX_TEMPLATE_UNITS
+            && mid == i.to_string()
+        {
+            used[i] = true;
+        }
     }
     let i = used.iter().position(|u| !u).ok_or(Error::new(Errno::Enfile))?;
     let mut name = format!("{prefix}{i}{suffix}");

@@ -232,9 +232,10 @@ impl<'w> Rtnl<'w> {
             let rest: Vec<_> = r.devices(id);
             r.unregister_many(&rest);
             if let Some(ns) = r.st.namespaces.remove(&id)
-                && let Some(n) = ns.name {
-                    r.st.ns_by_name.remove(&n);
-                }
+                && let Some(n) = ns.name
+            {
+                r.st.ns_by_name.remove(&n);
+            }
             r.publish_ns();
             Ok(())
         })
@@ -332,8 +333,14 @@ impl<'w> Rtnl<'w> {
         if self.st.configured.insert(dev.id(), ()).is_some() {
             return Ok(());
         }
-        self.op(|r| if up { r.dev_open(dev) } else { let _: () = r.rtmsg_ifinfo(RTM_NEWLINK, dev, !0, &[]);
-        Ok(()) })
+        self.op(|r| {
+            if up {
+                r.dev_open(dev)
+            } else {
+                let _: () = r.rtmsg_ifinfo(RTM_NEWLINK, dev, !0, &[]);
+                Ok(())
+            }
+        })
     }
 
     /// `register_netdevice`: validate address and MTU, fix the name (expanding a `%d` template),
@@ -897,9 +904,10 @@ impl<'w> Rtnl<'w> {
     pub fn set_master(&mut self, dev: &Arc<NetDevice>, master: Option<&Arc<NetDevice>>) -> Result<()> {
         let cur = dev.master();
         if let (Some(c), Some(m)) = (&cur, master)
-            && c.id() == m.id() {
-                return Ok(());
-            }
+            && c.id() == m.id()
+        {
+            return Ok(());
+        }
         self.op(|r| {
             if let Some(c) = &cur {
                 c.ops().del_slave(r, c, dev)?;

@@ -1,0 +1,67 @@
+//! Virtual time: timers run in deadline order when the clock is advanced, never by themselves.
+
+use std::sync::Arc;
+
+use netdev_core::{NSEC_PER_SEC, World, WorldConfig};
+use parking_lot::Mutex;
+
+#[test]
+fn timers_fire_in_deadline_order_with_the_clock_at_their_deadline() {
+    let w = World::new(WorldConfig::default());
+    let log = Arc::new(Mutex::new(Vec::new()));
+    for (i, at) in [(1, 3 * NSEC_PER_SEC), (2, NSEC_PER_SEC), (3, 2 * NSEC_PER_SEC), (4, NSEC_PER_SEC)] {
+        let log = log.clone();
+        w.timer_add(
+            at,
+            Box::new(move |w: &World| {
+                log.lock().push((i, w.now()));
+                None
+            }),
+        );
+    }
+    w.advance(NSEC_PER_SEC / 2);
+    assert!(log.lock().is_empty(), "nothing is due yet");
+    w.advance(2 * NSEC_PER_SEC);
+    // Ties run in the order they were armed.
+    assert_eq!(*log.lock(), vec![(2, NSEC_PER_SEC), (4, NSEC_PER_SEC), (3, 2 * NSEC_PER_SEC)]);
+    assert_eq!(w.now(), 5 * NSEC_PER_SEC / 2);
+    assert_eq!(w.next_timer(), Some(3 * NSEC_PER_SEC));
+}
+
+#[test]
+fn rearming_and_cancelling() {
+    let w = World::new(WorldConfig::default());
+    let count = Arc::new(Mutex::new(0u32));
+    let c = count.clone();
+    // A periodic 1 s timer.
+    w.timer_add(
+        NSEC_PER_SEC,
+        Box::new(move |w: &World| {
+            *c.lock() += 1;
+            Some(w.now() + NSEC_PER_SEC)
+        }),
+    );
+    let cancelled = w.timer_add(NSEC_PER_SEC / 2, Box::new(|_: &World| panic!("cancelled timers never run")));
+    assert!(w.timer_cancel(cancelled));
+    assert!(!w.timer_cancel(cancelled));
+    w.advance(10 * NSEC_PER_SEC);
+    assert_eq!(*count.lock(), 10);
+    assert_eq!(w.timers_armed(), 1);
+}
+
+#[test]
+fn a_timer_rearming_in_the_past_still_lets_time_move() {
+    let w = World::new(WorldConfig::default());
+    let runs = Arc::new(Mutex::new(0u64));
+    let r = runs.clone();
+    w.timer_add(
+        0,
+        Box::new(move |w: &World| {
+            *r.lock() += 1;
+            Some(w.now()) // asks to run again "now": pushed one nanosecond on
+        }),
+    );
+    w.advance(1000);
+    assert_eq!(*runs.lock(), 1001);
+    assert_eq!(w.now(), 1000);
+}
