@@ -852,7 +852,8 @@ impl<'w> Rtnl<'w> {
             };
         }
         let cur = dev.name();
-        let new_name = if self.netns_has_name(target, &cur) {
+        let clash = self.netns_has_name(target, &cur);
+        let new_name = if clash {
             match name {
                 None => {
                     return Err(Error::with_msg(
@@ -888,7 +889,8 @@ impl<'w> Rtnl<'w> {
             r.list(target, dev)?;
             let _ = r.call_notifiers(&NetdevEvent::Register, dev);
             r.rtmsg_ifinfo(RTM_NEWLINK, dev, !0, &[]);
-            if let Some(n) = name {
+            // do_setlink applies IFLA_IFNAME after the move; on a clash it was the pattern.
+            if let Some(n) = name.filter(|_| !clash) {
                 r.rename(dev, n)?;
             }
             Ok(())
