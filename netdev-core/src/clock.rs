@@ -1,19 +1,21 @@
 //! Virtual time and timers. Nothing in the simulation reads the wall clock: time moves only when
-//! the user calls [`World::advance`](crate::World::advance), which runs the timers that fall due,
-//! in deadline order (ties in the order they were armed).
+//! the user calls [`Cpu::advance`](crate::Cpu::advance) (or [`World::advance`](crate::World::advance),
+//! which borrows a free CPU), which runs the timers that fall due, in deadline order (ties in the
+//! order they were armed), on that CPU, as the kernel runs timers in softirq on some CPU.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt;
 
-use crate::World;
+use crate::Cpu;
 
 /// Nanoseconds per second.
 pub const NSEC_PER_SEC: u64 = 1_000_000_000;
 
-/// A timer callback. It runs with no lock held and returns the absolute deadline to re-arm at,
-/// or `None` to stop.
-pub type TimerFn = Box<dyn FnMut(&World) -> Option<u64> + Send>;
+/// A timer callback. It runs on the CPU that advances the clock, with no lock held (so it may
+/// take RTNL through `cpu.world().rtnl()` or transmit through `cpu`), and returns the absolute
+/// deadline to re-arm at, or `None` to stop.
+pub type TimerFn = Box<dyn FnMut(&mut Cpu) -> Option<u64> + Send>;
 
 /// Identifies an armed timer, for [`World::timer_cancel`](crate::World::timer_cancel).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -146,6 +146,16 @@ impl Cpu {
         self.world.now()
     }
 
+    /// Move virtual time forward by `ns`, running every timer that falls due on this CPU, in
+    /// deadline order, with the clock at each timer's deadline while it runs. Bounded: a timer
+    /// that re-arms at or before its own deadline is pushed one nanosecond on, so time always
+    /// advances. Packets the timers queue stay in the backlog for [`poll`](Self::poll).
+    pub fn advance(&mut self, ns: u64) {
+        let world = self.world.clone();
+        let target = world.now().saturating_add(ns);
+        world.run_timers(self, target);
+    }
+
     /// Packets waiting in this CPU's backlog.
     pub fn backlog_len(&self) -> usize {
         self.backlog.len()

@@ -228,16 +228,21 @@ impl World {
         self.inner.timers.lock().next_deadline()
     }
 
-    /// Move virtual time forward by `ns`, running every timer that falls due, in deadline order,
-    /// with the clock set to each timer's deadline while it runs. Bounded: a timer that re-arms at
-    /// or before its own deadline is pushed one nanosecond on, so time always advances.
-    pub fn advance(&self, ns: u64) {
-        let target = self.now().saturating_add(ns);
+    /// Move virtual time forward by `ns` on any free CPU (see [`Cpu::advance`]). EBUSY if every
+    /// CPU is held: then advance through a [`Cpu`] you hold.
+    pub fn advance(&self, ns: u64) -> Result<()> {
+        let mut cpu = (0..self.ncpus()).find_map(|i| self.cpu(i)).ok_or(Error::new(Errno::Ebusy))?;
+        cpu.advance(ns);
+        Ok(())
+    }
+
+    /// Run the timers due by `target` on `cpu`, then set the clock to `target` (if later).
+    pub(crate) fn run_timers(&self, cpu: &mut Cpu, target: u64) {
         loop {
             let due = self.inner.timers.lock().pop_due(target);
             let Some((id, deadline, mut f)) = due else { break };
             self.inner.clock_ns.fetch_max(deadline, Ordering::AcqRel);
-            if let Some(next) = f(self) {
+            if let Some(next) = f(cpu) {
                 let next = next.max(deadline + 1);
                 self.inner.timers.lock().rearm(id, next, f);
             }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use netdev_core::{NSEC_PER_SEC, World, WorldConfig};
+use netdev_core::{Cpu, Errno, NSEC_PER_SEC, World, WorldConfig};
 use parking_lot::Mutex;
 
 #[test]
@@ -13,15 +13,15 @@ fn timers_fire_in_deadline_order_with_the_clock_at_their_deadline() {
         let log = log.clone();
         w.timer_add(
             at,
-            Box::new(move |w: &World| {
-                log.lock().push((i, w.now()));
+            Box::new(move |cpu: &mut Cpu| {
+                log.lock().push((i, cpu.now()));
                 None
             }),
         );
     }
-    w.advance(NSEC_PER_SEC / 2);
+    w.advance(NSEC_PER_SEC / 2).unwrap();
     assert!(log.lock().is_empty(), "nothing is due yet");
-    w.advance(2 * NSEC_PER_SEC);
+    w.advance(2 * NSEC_PER_SEC).unwrap();
     // Ties run in the order they were armed.
     assert_eq!(*log.lock(), vec![(2, NSEC_PER_SEC), (4, NSEC_PER_SEC), (3, 2 * NSEC_PER_SEC)]);
     assert_eq!(w.now(), 5 * NSEC_PER_SEC / 2);
@@ -36,15 +36,15 @@ fn rearming_and_cancelling() {
     // A periodic 1 s timer.
     w.timer_add(
         NSEC_PER_SEC,
-        Box::new(move |w: &World| {
+        Box::new(move |cpu: &mut Cpu| {
             *c.lock() += 1;
-            Some(w.now() + NSEC_PER_SEC)
+            Some(cpu.now() + NSEC_PER_SEC)
         }),
     );
-    let cancelled = w.timer_add(NSEC_PER_SEC / 2, Box::new(|_: &World| panic!("cancelled timers never run")));
+    let cancelled = w.timer_add(NSEC_PER_SEC / 2, Box::new(|_: &mut Cpu| panic!("cancelled timers never run")));
     assert!(w.timer_cancel(cancelled));
     assert!(!w.timer_cancel(cancelled));
-    w.advance(10 * NSEC_PER_SEC);
+    w.advance(10 * NSEC_PER_SEC).unwrap();
     assert_eq!(*count.lock(), 10);
     assert_eq!(w.timers_armed(), 1);
 }
@@ -56,12 +56,31 @@ fn a_timer_rearming_in_the_past_still_lets_time_move() {
     let r = runs.clone();
     w.timer_add(
         0,
-        Box::new(move |w: &World| {
+        Box::new(move |cpu: &mut Cpu| {
             *r.lock() += 1;
-            Some(w.now()) // asks to run again "now": pushed one nanosecond on
+            Some(cpu.now()) // asks to run again "now": pushed one nanosecond on
         }),
     );
-    w.advance(1000);
+    w.advance(1000).unwrap();
     assert_eq!(*runs.lock(), 1001);
     assert_eq!(w.now(), 1000);
+}
+
+#[test]
+fn timers_run_on_the_advancing_cpu_and_world_advance_needs_a_free_one() {
+    let w = World::new(WorldConfig { cpus: 1, ..WorldConfig::default() });
+    let seen = Arc::new(Mutex::new(None));
+    let s = seen.clone();
+    w.timer_add(
+        5,
+        Box::new(move |cpu: &mut Cpu| {
+            *s.lock() = Some(cpu.id());
+            None
+        }),
+    );
+    let mut cpu = w.cpu(0).unwrap();
+    assert_eq!(w.advance(10).unwrap_err(), Errno::Ebusy, "the only CPU is held");
+    cpu.advance(10);
+    assert_eq!(*seen.lock(), Some(0));
+    assert_eq!(w.now(), 10);
 }
