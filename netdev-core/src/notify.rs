@@ -83,8 +83,8 @@ impl NetdevEvent {
 }
 
 /// A notifier block. Called under RTNL for every event on every device, in registration order.
-/// Errors are honoured only for `PRE*` events (they veto); for the others they are ignored, as
-/// `call_netdevice_notifiers` callers mostly do.
+/// An error stops the chain and goes back to the operation, which acts on it as the kernel does
+/// (see [`Rtnl::call_notifiers`]).
 pub trait NetdevNotifier: Send + Sync {
     /// One event on `dev`.
     fn event(&self, rtnl: &mut Rtnl<'_>, event: &NetdevEvent, dev: &Arc<NetDevice>) -> Result<()>;

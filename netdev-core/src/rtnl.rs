@@ -437,6 +437,15 @@ impl<'w> Rtnl<'w> {
         Ok(())
     }
 
+    fn relist_as(&mut self, ns: NetnsId, dev: &Arc<NetDevice>, name: &str) {
+        self.unlist(dev);
+        dev.set_name(name);
+        if let Some(n) = self.st.namespaces.get_mut(&ns) {
+            n.by_name.insert(dev.name(), dev.clone());
+            n.by_index.insert(dev.ifindex(), dev.clone());
+        }
+    }
+
     fn unlist(&mut self, dev: &NetDevice) {
         if let Some(n) = self.st.namespaces.get_mut(&dev.netns()) {
             let idx = dev.ifindex();
@@ -670,8 +679,13 @@ impl<'w> Rtnl<'w> {
         self.op(|r| {
             r.call_notifiers(&NetdevEvent::PreChangeMtu(mtu), dev)?;
             dev.ops().change_mtu(r, dev, mtu)?;
-            dev.mtu.store(mtu, Ordering::Release);
-            let _ = r.call_notifiers(&NetdevEvent::ChangeMtu, dev);
+            let old = dev.mtu.swap(mtu, Ordering::AcqRel);
+            if let Err(e) = r.call_notifiers(&NetdevEvent::ChangeMtu, dev) {
+                // Put the old MTU back and tell everyone again, so they can revert.
+                dev.mtu.store(old, Ordering::Release);
+                let _ = r.call_notifiers(&NetdevEvent::ChangeMtu, dev);
+                return Err(e);
+            }
             Ok(())
         })
     }
@@ -737,11 +751,17 @@ impl<'w> Rtnl<'w> {
         let ns = dev.netns();
         let new = self.prep_name(ns, name)?;
         self.op(|r| {
-            r.unlist(dev);
-            dev.set_name(&new);
+            let old = dev.name();
+            let old_assign = dev.name_assign.load(Ordering::Relaxed);
+            r.relist_as(ns, dev, &new);
             dev.name_assign.store(NameAssign::Renamed as u8, Ordering::Relaxed);
-            r.list(ns, dev)?;
-            let _ = r.call_notifiers(&NetdevEvent::ChangeName, dev);
+            if let Err(e) = r.call_notifiers(&NetdevEvent::ChangeName, dev) {
+                // netif_change_name's rollback: the old name back, notified once more.
+                r.relist_as(ns, dev, &old);
+                dev.name_assign.store(old_assign, Ordering::Relaxed);
+                let _ = r.call_notifiers(&NetdevEvent::ChangeName, dev);
+                return Err(e);
+            }
             Ok(())
         })
     }
@@ -945,7 +965,10 @@ impl<'w> Rtnl<'w> {
             upper.adj.lock().lowers.push(Arc::downgrade(dev));
             update_upper_level(dev);
             update_lower_level(upper);
-            let _ = r.call_notifiers(&NetdevEvent::ChangeUpper { upper: upper.clone(), linking: true }, dev);
+            if let Err(e) = r.call_notifiers(&NetdevEvent::ChangeUpper { upper: upper.clone(), linking: true }, dev) {
+                r.adj_remove(dev, upper);
+                return Err(e);
+            }
             Ok(())
         })
     }
@@ -1019,7 +1042,9 @@ impl<'w> Rtnl<'w> {
 
     /// `call_netdevice_notifiers`: the rtnetlink notifier first (RTM_NEWLINK for MTU, address,
     /// name and upper changes, as `rtnetlink_event`), then every registered notifier in order.
-    /// For `PRE*` events the first error stops the chain and is returned.
+    /// The first error stops the chain and is returned (`NOTIFY_BAD`); the caller decides, as
+    /// in the kernel: `PRE*` events veto, REGISTER unregisters, CHANGENAME, CHANGEMTU and
+    /// CHANGEUPPER roll back, the others ignore it.
     pub fn call_notifiers(&mut self, event: &NetdevEvent, dev: &Arc<NetDevice>) -> Result<()> {
         if matches!(
             event,
@@ -1032,10 +1057,7 @@ impl<'w> Rtnl<'w> {
         }
         let chain = self.st.notifiers.clone();
         for n in chain {
-            let r = n.event(self, event, dev);
-            if event.is_pre() {
-                r?;
-            }
+            n.event(self, event, dev)?;
         }
         Ok(())
     }

@@ -254,6 +254,12 @@ impl LinkKind for VethKind {
             link_kind: kind.clone(),
         })?;
         rtnl.carrier_off(&peer);
+        // The peer is configured (and its first RTM_NEWLINK sent, with IFLA_LINK 0) before the
+        // main device exists; so `peer ... up` fails with ENOTCONN from veth_open, as in Linux.
+        if let Err(e) = rtnl.configure_link(&peer, p.up) {
+            rtnl.unregister(&peer)?;
+            return Err(e);
+        }
         let main = match rtnl.register(Registration::from_request(req, setup(), Box::new(Veth::default()), kind)) {
             Ok(m) => m,
             Err(e) => {
@@ -266,7 +272,6 @@ impl LinkKind for VethKind {
             a.peer.store(Some(peer.clone()));
             b.peer.store(Some(main.clone()));
         }
-        rtnl.configure_link(&peer, p.up)?;
         Ok(main)
     }
 

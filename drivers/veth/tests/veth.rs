@@ -130,3 +130,15 @@ fn t4_t5_t6_counters() {
     assert_eq!(w.total_delivered() + w.total_drops(), 14);
     let _ = NetRx::Success;
 }
+
+/// `veth_newlink` configures the peer before the main device exists, so asking for the peer to
+/// be up at creation reaches `veth_open` without a peer: ENOTCONN, and nothing is left behind.
+#[test]
+fn peer_up_at_creation_is_enotconn() {
+    let w = world();
+    let mut rtnl = w.rtnl();
+    let req = NewLink { name: Some("a".into()), ..NewLink::in_netns(NetnsId::INIT) };
+    let e = rtnl.link_add("veth", &req, &["peer", "name", "b", "up"]).unwrap_err();
+    assert_eq!(e, netdev_core::Errno::Enotconn);
+    assert_eq!(rtnl.devices(NetnsId::INIT).len(), 1, "only lo remains");
+}
