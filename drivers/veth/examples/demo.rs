@@ -83,10 +83,8 @@ fn ip_s_link(rtnl: &Rtnl<'_>, ns: NetnsId) -> String {
         );
         let link = if dev.flags().contains(IfFlags::LOOPBACK) { "loopback" } else { "ether" };
         let mut l = format!("    link/{link} {} brd {}", dev.address(), dev.broadcast());
-        if !peer_here {
-            if let Some(n) = rtnl.netns_name(dev.link_netns()) {
-                let _ = write!(l, " link-netns {n}");
-            }
+        if !peer_here && let Some(n) = rtnl.netns_name(dev.link_netns()) {
+            let _ = write!(l, " link-netns {n}");
         }
         let _ = writeln!(s, "{l}");
         let st = dev.stats64();
