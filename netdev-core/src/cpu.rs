@@ -334,6 +334,10 @@ impl Cpu {
     /// `dev`: the forwardable check (failure: core `rx_dropped` on `dev` and a drop), the scrub
     /// (`xnet` when the packet crosses namespaces), `priority = 0`, and `eth_type_trans`.
     /// Returns the skb ready for `netif_rx`, or `None` if it was dropped.
+    ///
+    /// Deliberate deviation: the kernel frees a packet failing the check with plain `kfree_skb`
+    /// (`NOT_SPECIFIED`); the simulator names the cause (`PKT_TOO_BIG`, `DEV_READY`) so that a
+    /// property test can tell why a frame did not arrive. Counters are the kernel's.
     pub fn forward_prepare(&mut self, dev: &Arc<NetDevice>, mut skb: Skb, check_mtu: bool) -> Option<Skb> {
         if !Self::is_skb_forwardable(dev, &skb, check_mtu) {
             let reason = if dev.is_up() { DropReason::PktTooBig } else { DropReason::DevReady };
