@@ -90,7 +90,7 @@ impl Ring {
 
 /// The baseline with the core's packet type: [`SkbPool::alloc_frame`], a `VecDeque<Skb>`,
 /// [`SkbPool::recycle`]. The difference from [`Ring`] is the cost of the `Skb` itself (a
-/// ~150-byte value with metadata, moved by value and cleared on recycle).
+/// 104-byte value with metadata, moved by value and cleared on recycle).
 #[derive(Debug)]
 pub struct SkbRing {
     pool: SkbPool,
