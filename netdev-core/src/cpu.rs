@@ -12,6 +12,8 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crossbeam_utils::CachePadded;
+
 use crate::device::{RegState, STATE_NOCARRIER, STATE_START};
 use crate::drop_reason::{DropEvent, DropReason};
 use crate::netns::{NetnsShared, ProtocolHandler};
@@ -81,12 +83,16 @@ impl CpuShared {
 }
 
 /// A simulated CPU, claimed with [`World::cpu`]. Every data-path operation is a method here.
+///
+/// Aligned to two cache lines so that CPUs kept side by side (a `Vec<Cpu>` handed to threads)
+/// do not share a line: the backlog and pool fields are written on every packet.
+#[repr(align(128))]
 pub struct Cpu {
     world: World,
     id: usize,
     backlog: VecDeque<Skb>,
     pool: SkbPool,
-    shared: Arc<CpuShared>,
+    shared: Arc<CachePadded<CpuShared>>,
     recursion: u8,
     ns_gen: u64,
     ns: Arc<Vec<Option<Arc<NetnsShared>>>>,
@@ -114,7 +120,7 @@ impl Drop for Cpu {
 }
 
 impl Cpu {
-    pub(crate) fn new(world: World, st: CpuState, shared: Arc<CpuShared>) -> Cpu {
+    pub(crate) fn new(world: World, st: CpuState, shared: Arc<CachePadded<CpuShared>>) -> Cpu {
         let mut cpu = Cpu {
             world,
             id: st.id,
@@ -176,15 +182,22 @@ impl Cpu {
         self.pool.alloc_frame(frame)
     }
 
-    #[inline]
+    /// Pick up a new namespace table if the configuration republished it (one shared load on
+    /// the fast path).
+    #[inline(always)]
     fn refresh(&mut self) {
-        let g = self.world.inner.ns_gen.load(Ordering::Acquire);
-        if g != self.ns_gen {
-            self.ns = self.world.inner.ns_table.load_full();
-            self.proto =
-                self.ns.iter().map(|n| n.as_ref().and_then(|n| n.protocol.load_full()).map(|p| p.0.clone())).collect();
-            self.ns_gen = g;
+        if self.world.inner.ns_gen.load(Ordering::Acquire) != self.ns_gen {
+            self.refresh_slow();
         }
+    }
+
+    #[cold]
+    fn refresh_slow(&mut self) {
+        let g = self.world.inner.ns_gen.load(Ordering::Acquire);
+        self.ns = self.world.inner.ns_table.load_full();
+        self.proto =
+            self.ns.iter().map(|n| n.as_ref().and_then(|n| n.protocol.load_full()).map(|p| p.0.clone())).collect();
+        self.ns_gen = g;
     }
 
     #[inline]
@@ -283,12 +296,20 @@ impl Cpu {
         r
     }
 
+    /// Feed the taps of `dev` and of its namespace, if there are any (two loads when there are
+    /// none).
+    #[inline(always)]
     fn run_taps(&self, dev: &NetDevice, skb: &Skb, dir: Direction) {
+        let ns_taps = self.ns_shared(dev.netns()).is_some_and(|n| n.ntaps.load(Ordering::Relaxed) > 0);
+        if ns_taps || dev.ntaps.load(Ordering::Relaxed) > 0 {
+            self.run_taps_slow(dev, skb, dir);
+        }
+    }
+
+    #[cold]
+    fn run_taps_slow(&self, dev: &NetDevice, skb: &Skb, dir: Direction) {
         let ns = dev.netns();
         let ns_taps = self.ns_shared(ns).filter(|n| n.ntaps.load(Ordering::Relaxed) > 0);
-        if dev.ntaps.load(Ordering::Relaxed) == 0 && ns_taps.is_none() {
-            return;
-        }
         let (frame, pkt_type) = match dir {
             Direction::Outgoing => (skb.data(), PktType::Outgoing),
             Direction::Incoming => (skb.mac_frame(), skb.meta.pkt_type),

@@ -1,9 +1,10 @@
 //! Packet buffers (`struct sk_buff`): a byte buffer with headroom and tailroom plus the metadata
 //! the net core and the drivers read and write.
 //!
-//! An [`Skb`] moves by value: whoever holds it delivers it, queues it or drops it with a reason,
-//! exactly once. Buffers come from and return to a per-CPU [`SkbPool`], so the hot path does not
-//! allocate.
+//! An [`Skb`] is an owned, pointer-sized handle to a [`SkBuff`] (the metadata and its buffer). It
+//! moves by value: whoever holds it delivers it, queues it or drops it with a reason, exactly once.
+//! Packets come from and return whole to a per-CPU [`SkbPool`], so the hot path neither allocates
+//! nor copies the metadata around.
 //!
 //! Accessors never panic: operations that would run past the buffer return `None` and leave the
 //! skb unchanged.
@@ -101,8 +102,27 @@ pub struct SkbMeta {
     pub ignore_df: bool,
 }
 
-/// One packet.
-pub struct Skb {
+/// One packet: an owned handle to a pooled [`SkBuff`], which it dereferences to.
+pub struct Skb(Box<SkBuff>);
+
+impl std::ops::Deref for Skb {
+    type Target = SkBuff;
+    #[inline]
+    fn deref(&self) -> &SkBuff {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Skb {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut SkBuff {
+        &mut self.0
+    }
+}
+
+/// The packet an [`Skb`] points to (`struct sk_buff`): the buffer with its data and tail
+/// offsets, the MAC header offset and the metadata.
+pub struct SkBuff {
     buf: Box<[u8]>,
     data: usize,
     tail: usize,
@@ -116,6 +136,12 @@ pub struct Skb {
 }
 
 impl fmt::Debug for Skb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Debug for SkBuff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Skb")
             .field("len", &self.len())
@@ -141,9 +167,11 @@ impl Skb {
     }
 
     fn from_buf(buf: Box<[u8]>) -> Skb {
-        Skb { buf, data: 0, tail: 0, mac_header: None, dev: None, netns: 0, meta: SkbMeta::default() }
+        Skb(Box::new(SkBuff { buf, data: 0, tail: 0, mac_header: None, dev: None, netns: 0, meta: SkbMeta::default() }))
     }
+}
 
+impl SkBuff {
     /// The packet bytes from the data pointer to the tail.
     pub fn data(&self) -> &[u8] {
         &self.buf[self.data..self.tail]
@@ -293,18 +321,13 @@ impl Skb {
         self.netns = 0;
         self.meta = SkbMeta::default();
     }
-
-    fn into_buf(mut self) -> Box<[u8]> {
-        self.dev = None;
-        std::mem::take(&mut self.buf)
-    }
 }
 
-/// A free list of packet buffers, one per simulated CPU. Buffers of [`SKB_POOL_BUF`] bytes are
-/// recycled; larger ones are allocated and freed.
+/// A free list of packets, one per simulated CPU. Packets with a buffer of [`SKB_POOL_BUF`] bytes
+/// are recycled whole (metadata and buffer); larger ones are allocated and freed.
 #[derive(Debug)]
 pub struct SkbPool {
-    free: Vec<Box<[u8]>>,
+    free: Vec<Skb>,
     limit: usize,
     allocated: u64,
 }
@@ -320,7 +343,7 @@ impl SkbPool {
         let need = headroom + len;
         let mut skb = if need <= SKB_POOL_BUF {
             match self.free.pop() {
-                Some(buf) => Skb::from_buf(buf),
+                Some(skb) => skb,
                 None => {
                     self.allocated += 1;
                     Skb::with_capacity(SKB_POOL_BUF)
@@ -344,11 +367,12 @@ impl SkbPool {
         skb
     }
 
-    /// Return a buffer to the pool (or free it if the pool is full or it is oversized).
+    /// Return a packet to the pool (or free it if the pool is full or its buffer is oversized).
+    #[inline]
     pub fn recycle(&mut self, mut skb: Skb) {
         if skb.buf.len() == SKB_POOL_BUF && self.free.len() < self.limit {
             skb.clear();
-            self.free.push(skb.into_buf());
+            self.free.push(skb);
         }
     }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
+use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
 use crate::clock::{TimerFn, TimerId, Timers};
@@ -44,7 +45,7 @@ pub(crate) struct WorldInner {
     pub(crate) cfg: WorldConfig,
     pub(crate) rtnl: Mutex<RtnlState>,
     pub(crate) cpu_slots: Box<[Mutex<Option<CpuState>>]>,
-    pub(crate) cpu_shared: Box<[Arc<CpuShared>]>,
+    pub(crate) cpu_shared: Box<[Arc<CachePadded<CpuShared>>]>,
     /// Data-path view of the namespaces, indexed by id; republished under RTNL.
     pub(crate) ns_table: ArcSwap<Vec<Option<Arc<NetnsShared>>>>,
     pub(crate) ns_gen: AtomicU64,
@@ -84,7 +85,7 @@ impl World {
     pub fn new(cfg: WorldConfig) -> World {
         let ncpus = cfg.cpus.max(1);
         let cpu_slots = (0..ncpus).map(|id| Mutex::new(Some(CpuState::new(id, cfg.pool_buffers)))).collect();
-        let cpu_shared = (0..ncpus).map(|_| Arc::new(CpuShared::default())).collect();
+        let cpu_shared = (0..ncpus).map(|_| Arc::new(CachePadded::new(CpuShared::default()))).collect();
         let inner = Arc::new(WorldInner {
             rtnl: Mutex::new(RtnlState::new(Rng::new(cfg.seed))),
             max_backlog: AtomicU32::new(cfg.max_backlog),
