@@ -17,6 +17,7 @@ use crossbeam_utils::CachePadded;
 use crate::device::{RegState, STATE_NOCARRIER, STATE_START};
 use crate::drop_reason::{DropEvent, DropReason};
 use crate::netns::{NetnsShared, ProtocolHandler};
+use crate::pin::{DevPtr, Pins};
 use crate::skb::{ETH_HLEN, ETH_P_802_2, ETH_P_802_3, ETH_P_802_3_MIN, ETH_P_8021AD, ETH_P_8021Q, SkbPool, VLAN_HLEN};
 use crate::stats::{CoreStat, Stat};
 use crate::tap::{Direction, TapPacket};
@@ -33,11 +34,12 @@ pub(crate) struct CpuState {
     id: usize,
     backlog: VecDeque<Skb>,
     pool: SkbPool,
+    pins: Pins,
 }
 
 impl CpuState {
     pub(crate) fn new(id: usize, pool_buffers: usize) -> CpuState {
-        CpuState { id, backlog: VecDeque::with_capacity(1024), pool: SkbPool::new(pool_buffers) }
+        CpuState { id, backlog: VecDeque::with_capacity(1024), pool: SkbPool::new(pool_buffers), pins: Pins::default() }
     }
 }
 
@@ -92,6 +94,8 @@ pub struct Cpu {
     id: usize,
     backlog: VecDeque<Skb>,
     pool: SkbPool,
+    pins: Pins,
+    dev_gen: u64,
     shared: Arc<CachePadded<CpuShared>>,
     recursion: u8,
     ns_gen: u64,
@@ -112,6 +116,7 @@ impl Drop for Cpu {
             id: self.id,
             backlog: std::mem::take(&mut self.backlog),
             pool: std::mem::replace(&mut self.pool, SkbPool::new(0)),
+            pins: std::mem::take(&mut self.pins),
         };
         if let Some(slot) = self.world.inner.cpu_slots.get(self.id) {
             *slot.lock() = Some(state);
@@ -126,6 +131,8 @@ impl Cpu {
             id: st.id,
             backlog: st.backlog,
             pool: st.pool,
+            pins: st.pins,
+            dev_gen: 0,
             shared,
             recursion: 0,
             ns_gen: u64::MAX,
@@ -236,7 +243,7 @@ impl Cpu {
         if self.world.inner.has_drop_monitor.load(Ordering::Relaxed)
             && let Some(m) = self.world.inner.drop_monitor.load_full()
         {
-            let d = dev.or(skb.dev.as_deref());
+            let d = dev.or(self.pins.get(skb.dev).map(|d| &**d));
             let ev = DropEvent {
                 reason,
                 ifindex: d.map_or(0, NetDevice::ifindex),
@@ -372,7 +379,7 @@ impl Cpu {
         let xnet = skb.netns != dev.netns.load(Ordering::Relaxed);
         scrub(&mut skb, xnet);
         skb.meta.priority = 0;
-        eth_type_trans(&mut skb, dev);
+        self.eth_type_trans(&mut skb, dev);
         Some(skb)
     }
 
@@ -385,25 +392,66 @@ impl Cpu {
         }
     }
 
+    /// `eth_type_trans`: the packet is now on `dev` (pinned on this CPU); pull the Ethernet header
+    /// (data at the Ethernet header, at least 14 bytes) and set `pkt_type` (against `dev`'s
+    /// address: unchanged if it is ours, else BROADCAST, MULTICAST or OTHERHOST) and the
+    /// protocol, which it also returns. A frame shorter than 14 bytes is left as it is and gets
+    /// protocol 0.
+    #[inline]
+    pub fn eth_type_trans(&mut self, skb: &mut Skb, dev: &Arc<NetDevice>) -> u16 {
+        self.pins.pin(dev);
+        eth_type_trans_inner(skb, dev)
+    }
+
+    /// The device a received packet is on (`skb->dev`), if this CPU has it. During an rx
+    /// handler or protocol handler call the device is passed as an argument instead.
+    pub fn skb_dev(&self, skb: &Skb) -> Option<&Arc<NetDevice>> {
+        self.pins.get(skb.dev)
+    }
+
+    /// `rcu_dereference` of a device pointer on this CPU: the device, borrowed out of this CPU's
+    /// pin table (no shared reference count is touched once the CPU has seen the device). Give
+    /// it back with [`release_dev`](Self::release_dev) when done; forgetting to costs only a
+    /// reference count the next time.
+    #[inline]
+    pub fn deref_dev(&mut self, ptr: &DevPtr) -> Option<Arc<NetDevice>> {
+        let id = ptr.id();
+        if id == 0 {
+            return None;
+        }
+        match self.pins.take(id) {
+            Some(d) => Some(d),
+            None => ptr.load_full(),
+        }
+    }
+
+    /// Give back a device from [`deref_dev`](Self::deref_dev) (it stays pinned on this CPU).
+    #[inline]
+    pub fn release_dev(&mut self, dev: Arc<NetDevice>) {
+        self.pins.put(dev);
+    }
+
     // ------------------------------------------------------------ receive
 
     /// `netif_rx` / `enqueue_to_backlog`: queue a received packet (its device set by
     /// `eth_type_trans`) on this CPU's backlog. A device that is not running, or a backlog past
     /// `netdev_max_backlog`, drops it with a core `rx_dropped` on the device.
     pub fn netif_rx(&mut self, skb: Skb) -> NetRx {
-        let Some(dev) = skb.dev.as_deref() else {
-            self.kfree_skb(skb, DropReason::NotSpecified, None);
-            return NetRx::Drop;
+        let reason = match self.pins.get(skb.dev) {
+            None => DropReason::NotSpecified,
+            Some(dev) => {
+                let reason = if !dev.is_running() {
+                    DropReason::DevReady
+                } else if self.backlog.len() > self.world.max_backlog() as usize {
+                    DropReason::CpuBacklog
+                } else {
+                    self.backlog.push_back(skb);
+                    return NetRx::Success;
+                };
+                dev.stats().add_core(self.id, CoreStat::RxDropped, 1);
+                reason
+            }
         };
-        let reason = if !dev.is_running() {
-            DropReason::DevReady
-        } else if self.backlog.len() > self.world.max_backlog() as usize {
-            DropReason::CpuBacklog
-        } else {
-            self.backlog.push_back(skb);
-            return NetRx::Success;
-        };
-        self.core_stat_inc(dev, CoreStat::RxDropped);
         self.kfree_skb(skb, reason, None);
         NetRx::Drop
     }
@@ -411,6 +459,11 @@ impl Cpu {
     /// Process up to `budget` packets of the backlog (`process_backlog`); returns how many.
     pub fn poll(&mut self, budget: usize) -> usize {
         self.refresh();
+        let g = self.world.inner.dev_gen.load(Ordering::Acquire);
+        if g != self.dev_gen {
+            self.dev_gen = g;
+            self.pins.sweep(&self.backlog);
+        }
         let mut n = 0;
         while n < budget {
             let Some(skb) = self.backlog.pop_front() else { break };
@@ -440,20 +493,27 @@ impl Cpu {
     /// `__netif_receive_skb_core`, in the kernel's order: VLAN untag, taps, `vlan_do_receive`,
     /// the rx handler (bounded rounds), then protocol delivery, else `rx_dropped` (or
     /// `rx_nohandler` after an exact-match handler result).
-    fn receive(&mut self, mut skb: Skb) -> NetRx {
-        let Some(orig) = skb.dev.take() else {
+    fn receive(&mut self, skb: Skb) -> NetRx {
+        // Borrow the device out of the pin table for the duration (no reference count).
+        let Some(orig) = self.pins.take(skb.dev) else {
             self.kfree_skb(skb, DropReason::NotSpecified, None);
             return NetRx::Drop;
         };
+        let r = self.receive_on(skb, &orig);
+        self.pins.put(orig);
+        r
+    }
+
+    fn receive_on(&mut self, mut skb: Skb, orig: &Arc<NetDevice>) -> NetRx {
         if orig.reg_state() != RegState::Registered {
-            self.drop_rx(&orig, skb, DropReason::DevUnregistered);
+            self.drop_rx(orig, skb, DropReason::DevUnregistered);
             return NetRx::Drop;
         }
         let mut cur: Option<Arc<NetDevice>> = None;
         let mut exact = false;
         let mut rounds = 0;
         loop {
-            let dev = cur.as_ref().unwrap_or(&orig);
+            let dev = cur.as_ref().unwrap_or(orig);
             rounds += 1;
             if rounds > MAX_RX_ROUNDS {
                 let dev = dev.clone();
@@ -502,7 +562,7 @@ impl Cpu {
                     skb.meta.vlan = None;
                 }
             }
-            return self.deliver(skb, dev, &orig, exact);
+            return self.deliver(skb, dev, orig, exact);
         }
     }
 
@@ -549,12 +609,12 @@ pub fn scrub(skb: &mut Skb, xnet: bool) {
     }
 }
 
-/// `eth_type_trans`: the packet is now on `dev`; pull the Ethernet header (data at the Ethernet
+/// `eth_type_trans` without the pinning (see [`Cpu::eth_type_trans`]): the packet is now on `dev`; pull the Ethernet header (data at the Ethernet
 /// header, at least 14 bytes) and set `pkt_type` (against `dev`'s address: unchanged if it is
 /// ours, else BROADCAST, MULTICAST or OTHERHOST) and the protocol, which it also returns. A frame
 /// shorter than 14 bytes is left as it is and gets protocol 0.
-pub fn eth_type_trans(skb: &mut Skb, dev: &Arc<NetDevice>) -> u16 {
-    skb.dev = Some(dev.clone());
+fn eth_type_trans_inner(skb: &mut Skb, dev: &NetDevice) -> u16 {
+    skb.dev = dev.id();
     skb.netns = dev.netns.load(Ordering::Relaxed);
     skb.reset_mac_header();
     let (dest, proto, llc) = {

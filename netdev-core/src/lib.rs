@@ -46,6 +46,7 @@ mod name;
 pub mod netlink;
 mod netns;
 mod notify;
+mod pin;
 mod rng;
 mod rtnl;
 mod skb;
@@ -54,7 +55,7 @@ mod tap;
 mod world;
 
 pub use clock::{NSEC_PER_SEC, TimerFn, TimerId};
-pub use cpu::{Cpu, MAX_RX_ROUNDS, XMIT_RECURSION_LIMIT, eth_type_trans, scrub};
+pub use cpu::{Cpu, MAX_RX_ROUNDS, XMIT_RECURSION_LIMIT, scrub};
 pub use device::{
     ARPHRD_ETHER, ARPHRD_LOOPBACK, ARPHRD_NETLINK, ARPHRD_NONE, ARPHRD_VOID, AddrAssign, Carrier, DeviceSetup,
     ETH_DATA_LEN, ETH_MAX_MTU, ETH_MIN_MTU, MAX_NEST_DEV, NameAssign, NetDevice, NetDeviceOps, NetRx, Operstate,
@@ -68,11 +69,12 @@ pub use mac::MacAddr;
 pub use name::{IFNAMSIZ, valid_name};
 pub use netns::{NetnsId, ProtocolHandler};
 pub use notify::{NetdevEvent, NetdevNotifier};
+pub use pin::DevPtr;
 pub use rng::Rng;
 pub use rtnl::{Registration, Rtnl};
 pub use skb::{
     ETH_HLEN, ETH_P_802_2, ETH_P_802_3, ETH_P_802_3_MIN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6,
-    PktType, SKB_HEADROOM, SKB_POOL_BUF, Skb, SkbMeta, SkbPool, VLAN_HLEN, VlanTag,
+    PktType, SKB_HEADROOM, SKB_POOL_BUF, SkBuff, Skb, SkbMeta, SkbPool, VLAN_HLEN, VlanTag,
 };
 pub use stats::{CoreStat, DevStats, LinkStats64, Stat};
 pub use tap::{Direction, Tap, TapPacket};

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::cpu::{Cpu, eth_type_trans};
+use crate::cpu::Cpu;
 use crate::stats::{LinkStats64, Stat};
 use crate::{NetDevice, NetDeviceOps, NetRx, Skb, Xmit};
 
@@ -14,7 +14,7 @@ pub(crate) struct Loopback;
 impl NetDeviceOps for Loopback {
     fn xmit(&self, cpu: &mut Cpu, dev: &Arc<NetDevice>, mut skb: Skb) -> Xmit {
         skb.meta.tstamp = 0;
-        eth_type_trans(&mut skb, dev);
+        cpu.eth_type_trans(&mut skb, dev);
         let len = skb.len();
         if cpu.netif_rx(skb) == NetRx::Success {
             cpu.stat_packet(dev, Stat::TxPackets, Stat::TxBytes, len);

@@ -502,6 +502,9 @@ impl<'w> Rtnl<'w> {
                 r.st.configured.remove(&dev.id());
                 r.st.linkwatch.retain(|d| d.id() != dev.id());
             }
+            if !devs.is_empty() {
+                r.world.inner.dev_gen.fetch_add(1, Ordering::AcqRel);
+            }
         });
     }
 

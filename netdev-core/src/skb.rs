@@ -10,9 +10,6 @@
 //! skb unchanged.
 
 use std::fmt;
-use std::sync::Arc;
-
-use crate::NetDevice;
 
 /// `ETH_HLEN`: the Ethernet header length.
 pub const ETH_HLEN: usize = 14;
@@ -127,8 +124,9 @@ pub struct SkBuff {
     data: usize,
     tail: usize,
     mac_header: Option<usize>,
-    /// The device the packet is being received on (`skb->dev` on the receive path).
-    pub(crate) dev: Option<Arc<NetDevice>>,
+    /// The id of the device the packet is being received on (`skb->dev` on the receive path;
+    /// 0 for none). The device itself is pinned on the CPU that handles the packet.
+    pub(crate) dev: u64,
     /// The namespace the packet is currently in (for the `xnet` test of `skb_scrub_packet`).
     pub(crate) netns: u32,
     /// Metadata.
@@ -167,7 +165,7 @@ impl Skb {
     }
 
     fn from_buf(buf: Box<[u8]>) -> Skb {
-        Skb(Box::new(SkBuff { buf, data: 0, tail: 0, mac_header: None, dev: None, netns: 0, meta: SkbMeta::default() }))
+        Skb(Box::new(SkBuff { buf, data: 0, tail: 0, mac_header: None, dev: 0, netns: 0, meta: SkbMeta::default() }))
     }
 }
 
@@ -272,9 +270,11 @@ impl SkBuff {
         }
     }
 
-    /// The device the packet is being received on, if it is on the receive path.
-    pub fn dev(&self) -> Option<&Arc<NetDevice>> {
-        self.dev.as_ref()
+    /// The id ([`NetDevice::id`](crate::NetDevice::id)) of the device the packet is being
+    /// received on, 0 if it is not on a receive path. [`Cpu::skb_dev`](crate::Cpu::skb_dev)
+    /// gives the device.
+    pub fn dev_id(&self) -> u64 {
+        self.dev
     }
 
     /// `skb_vlan_untag` on a received frame whose data starts after the Ethernet header and whose
@@ -317,7 +317,7 @@ impl SkBuff {
         self.data = 0;
         self.tail = 0;
         self.mac_header = None;
-        self.dev = None;
+        self.dev = 0;
         self.netns = 0;
         self.meta = SkbMeta::default();
     }

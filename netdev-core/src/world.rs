@@ -49,6 +49,8 @@ pub(crate) struct WorldInner {
     /// Data-path view of the namespaces, indexed by id; republished under RTNL.
     pub(crate) ns_table: ArcSwap<Vec<Option<Arc<NetnsShared>>>>,
     pub(crate) ns_gen: AtomicU64,
+    /// Bumped whenever devices are unregistered: CPUs then drop their stale pins.
+    pub(crate) dev_gen: AtomicU64,
     pub(crate) clock_ns: AtomicU64,
     pub(crate) timers: Mutex<Timers>,
     pub(crate) has_drop_monitor: AtomicBool,
@@ -94,6 +96,7 @@ impl World {
             cpu_shared,
             ns_table: ArcSwap::from_pointee(Vec::new()),
             ns_gen: AtomicU64::new(0),
+            dev_gen: AtomicU64::new(0),
             clock_ns: AtomicU64::new(0),
             timers: Mutex::new(Timers::default()),
             has_drop_monitor: AtomicBool::new(false),

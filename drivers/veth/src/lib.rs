@@ -20,10 +20,10 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use arc_swap::ArcSwapOption;
 use netdev_core::{
-    Cpu, DeviceSetup, ETH_HLEN, ETH_MAX_MTU, Errno, Error, Features, KindConfig, LinkKind, LinkStats64, MacAddr,
-    NetDevice, NetDeviceOps, NetRx, NetnsId, NewLink, PrivFlags, Registration, Result, Rtnl, Skb, Stat, World, Xmit,
+    Cpu, DevPtr, DeviceSetup, ETH_HLEN, ETH_MAX_MTU, Errno, Error, Features, KindConfig, LinkKind, LinkStats64,
+    MacAddr, NetDevice, NetDeviceOps, NetRx, NetnsId, NewLink, PrivFlags, Registration, Result, Rtnl, Skb, Stat, World,
+    Xmit,
 };
 
 /// The link kind name.
@@ -67,7 +67,7 @@ pub struct VethConfig {
 /// One end's private state (`struct veth_priv`): the RCU-published peer pointer.
 #[derive(Debug, Default)]
 pub struct Veth {
-    peer: ArcSwapOption<NetDevice>,
+    peer: DevPtr,
 }
 
 impl Veth {
@@ -109,17 +109,18 @@ impl NetDeviceOps for Veth {
     /// end's tx (the peer reads it as its rx) with the length at entry; any failure counts this
     /// end's `tx_dropped` (and the forward check's failure the peer's core `rx_dropped`).
     fn xmit(&self, cpu: &mut Cpu, dev: &Arc<NetDevice>, skb: Skb) -> Xmit {
-        let guard = self.peer.load();
-        let Some(rcv) = guard.as_ref().filter(|_| skb.len() >= ETH_HLEN) else {
+        let rcv = if skb.len() >= ETH_HLEN { cpu.deref_dev(&self.peer) } else { None };
+        let Some(rcv) = rcv else {
             cpu.stat_add(dev, Stat::TxDropped, 1);
             cpu.kfree_skb(skb, netdev_core::DropReason::NotSpecified, Some(dev));
             return Xmit::Drop;
         };
         let len = skb.len();
-        let ok = match cpu.forward_prepare(rcv, skb, true) {
+        let ok = match cpu.forward_prepare(&rcv, skb, true) {
             Some(skb) => cpu.netif_rx(skb) == NetRx::Success,
             None => false,
         };
+        cpu.release_dev(rcv);
         if ok {
             cpu.stat_packet(dev, Stat::TxPackets, Stat::TxBytes, len);
             Xmit::Ok
@@ -158,20 +159,22 @@ impl NetDeviceOps for Veth {
         s.tx_bytes = own.read(Stat::TxBytes);
         s.tx_dropped = own.read(Stat::TxDropped);
         s.rx_dropped = own.read(Stat::RxDropped);
-        if let Some(peer) = self.peer.load().as_ref() {
-            s.rx_packets = peer.stats().read(Stat::TxPackets);
-            s.rx_bytes = peer.stats().read(Stat::TxBytes);
-        }
+        self.peer.with(|peer| {
+            if let Some(peer) = peer {
+                s.rx_packets = peer.stats().read(Stat::TxPackets);
+                s.rx_bytes = peer.stats().read(Stat::TxBytes);
+            }
+        });
     }
 
     /// `veth_get_iflink`: the peer's ifindex, 0 without a peer.
     fn iflink(&self, _dev: &NetDevice) -> u32 {
-        self.peer.load().as_ref().map_or(0, |p| p.ifindex())
+        self.peer.with(|p| p.map_or(0, |p| p.ifindex()))
     }
 
     /// `veth_get_link_net`: the peer's namespace.
     fn link_netns(&self, dev: &NetDevice) -> NetnsId {
-        self.peer.load().as_ref().map_or(dev.netns(), |p| p.netns())
+        self.peer.with(|p| p.map_or(dev.netns(), |p| p.netns()))
     }
 }
 

@@ -1,0 +1,130 @@
+//! Device references on the data path without a shared atomic per packet.
+//!
+//! The kernel's data path holds `skb->dev` and a veth's `priv->peer` as bare pointers under RCU:
+//! no reference count is touched per packet. The simulator gets the same effect in safe Rust
+//! with a per-CPU pin table: each [`Cpu`](crate::Cpu) keeps one `Arc` of every device it has
+//! touched, indexed by the device's world-unique id. A packet carries its device as that id;
+//! a driver keeps a device pointer as a [`DevPtr`] (an id plus the RCU-published `Arc`, the
+//! source of truth). Dereferencing on a CPU borrows the pinned `Arc` out of the table and gives
+//! it back afterwards, so the hot path reads only CPU-local memory. Pins of unregistered devices
+//! are dropped when the CPU next polls after a device went away (its quiescent point), unless a
+//! packet in its backlog still names them.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arc_swap::ArcSwapOption;
+
+use crate::{NetDevice, RegState, Skb};
+
+/// An RCU-published pointer to a device (a veth's peer, a vlan's lower device, a bond's active
+/// slave): written under RTNL, read on any CPU with [`Cpu::deref_dev`](crate::Cpu::deref_dev)
+/// without a shared atomic read-modify-write.
+#[derive(Default)]
+pub struct DevPtr {
+    id: AtomicU64,
+    dev: ArcSwapOption<NetDevice>,
+}
+
+impl fmt::Debug for DevPtr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DevPtr").field("id", &self.id()).finish()
+    }
+}
+
+impl DevPtr {
+    /// A pointer to nothing.
+    pub fn new() -> DevPtr {
+        DevPtr::default()
+    }
+
+    /// Publish `dev` (`rcu_assign_pointer`).
+    pub fn store(&self, dev: Option<Arc<NetDevice>>) {
+        let id = dev.as_ref().map_or(0, |d| d.id());
+        self.dev.store(dev);
+        self.id.store(id, Ordering::Release);
+    }
+
+    /// Publish `dev` and return what was there.
+    pub fn swap(&self, dev: Option<Arc<NetDevice>>) -> Option<Arc<NetDevice>> {
+        let id = dev.as_ref().map_or(0, |d| d.id());
+        let old = self.dev.swap(dev);
+        self.id.store(id, Ordering::Release);
+        old
+    }
+
+    /// The device, as an owned reference (control path).
+    pub fn load_full(&self) -> Option<Arc<NetDevice>> {
+        self.dev.load_full()
+    }
+
+    /// Run `f` on the device without taking a reference (control path, or a CPU-less reader).
+    pub fn with<R>(&self, f: impl FnOnce(Option<&Arc<NetDevice>>) -> R) -> R {
+        f(self.dev.load().as_ref())
+    }
+
+    /// The id of the device pointed to, 0 for none.
+    #[inline]
+    pub fn id(&self) -> u64 {
+        self.id.load(Ordering::Acquire)
+    }
+}
+
+/// One CPU's pinned devices, indexed by device id.
+#[derive(Default)]
+pub(crate) struct Pins {
+    v: Vec<Option<Arc<NetDevice>>>,
+}
+
+impl fmt::Debug for Pins {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pins").field("pinned", &self.v.iter().flatten().count()).finish()
+    }
+}
+
+impl Pins {
+    #[inline]
+    pub(crate) fn get(&self, id: u64) -> Option<&Arc<NetDevice>> {
+        self.v.get(id as usize).and_then(Option::as_ref)
+    }
+
+    /// Borrow a pinned device out of the table (no reference count touched).
+    #[inline]
+    pub(crate) fn take(&mut self, id: u64) -> Option<Arc<NetDevice>> {
+        self.v.get_mut(id as usize).and_then(Option::take)
+    }
+
+    /// Give a device back (or pin it). If the slot was refilled meanwhile, one reference is kept.
+    #[inline]
+    pub(crate) fn put(&mut self, dev: Arc<NetDevice>) {
+        let i = dev.id() as usize;
+        if i >= self.v.len() {
+            self.v.resize(i + 1, None);
+        }
+        if self.v[i].is_none() {
+            self.v[i] = Some(dev);
+        }
+    }
+
+    /// Make sure `dev` is pinned (one clone the first time this CPU sees it).
+    #[inline]
+    pub(crate) fn pin(&mut self, dev: &Arc<NetDevice>) {
+        if self.get(dev.id()).is_none() {
+            self.put(dev.clone());
+        }
+    }
+
+    /// Drop the pins of unregistered devices that no queued packet names.
+    pub(crate) fn sweep(&mut self, backlog: &VecDeque<Skb>) {
+        for slot in self.v.iter_mut() {
+            if slot.as_ref().is_some_and(|d| d.reg_state() == RegState::Unregistered) {
+                let id = slot.as_ref().map_or(0, |d| d.id());
+                if !backlog.iter().any(|s| s.dev == id) {
+                    *slot = None;
+                }
+            }
+        }
+    }
+}
