@@ -10,9 +10,14 @@
 //! callgrind_annotate --inclusive=yes cg.veth | head     # total Ir / 100000 = instructions per hop
 //! ```
 //!
-//! Arguments: `[ring|skb_ring|veth|all|setup] [N]` (default `all 100000`). `setup` builds
-//! everything and warms up but measures nothing, for the other method: Ir(`veth N`) minus
-//! Ir(`setup`), divided by N (this also works with `perf stat -e instructions`).
+//! Arguments: `[ring|skb_ring|veth|veth2|veth2_same|all|setup] [N]` (default `all 100000`).
+//! `setup` builds everything and warms up but measures nothing, for the other method:
+//! Ir(`veth N`) minus Ir(`setup`), divided by N (this also works with `perf stat -e
+//! instructions`). `veth2` runs N hops on each of two threads, each with its own CPU and its
+//! own pair; `veth2_same` runs N hops on each of two threads into the same receiving device
+//! (both CPUs transmit on one end). Under `perf stat -e cycles`, (cycles(`veth2*` N) -
+//! cycles(`setup`)) / 2N against the single-thread figure shows what the threads cost each
+//! other (false sharing, contended atomics), independent of how busy the host is.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -63,6 +68,10 @@ fn main() {
         "veth" => (false, false, true),
         "all" => (true, true, true),
         "setup" => (false, false, false),
+        "veth2" | "veth2_same" => {
+            two_threads(what == "veth2_same", n);
+            return;
+        }
         other => panic!("unknown mode {other:?}: expected ring, skb_ring, veth, all or setup"),
     };
 
@@ -104,4 +113,24 @@ fn main() {
 fn cpu_pool_growth(bench: &VethBench) -> u64 {
     let cpu = bench.cpu(0);
     cpu.pool_allocated().saturating_sub(BATCH as u64)
+}
+
+/// N hops on each of two threads (see the module doc).
+fn two_threads(same_pair: bool, n: usize) {
+    let bench = VethBench::new(2, 2);
+    let mut cpus = [bench.cpu(0), bench.cpu(1)];
+    let txs = [&bench.pairs[0], if same_pair { &bench.pairs[0] } else { &bench.pairs[1] }];
+    for (cpu, p) in cpus.iter_mut().zip(txs) {
+        for _ in 0..WARM / BATCH {
+            veth_batch(cpu, &p.tx, &p.frame, BATCH);
+        }
+    }
+    let [mut c0, mut c1] = cpus;
+    std::thread::scope(|s| {
+        s.spawn(|| icount_veth_hops(&mut c0, &txs[0].tx, &txs[0].frame, n));
+        s.spawn(|| icount_veth_hops(&mut c1, &txs[1].tx, &txs[1].frame, n));
+    });
+    println!("veth2 (same pair: {same_pair}): {n} hops on each of 2 threads");
+    drop((c0, c1));
+    assert_conserved(&bench, 2 * (n + WARM) as u64);
 }

@@ -237,20 +237,19 @@ impl Cpu {
     /// device for the monitor when the skb is not on a receive path. Device counters are the
     /// caller's business, as in the kernel.
     pub fn kfree_skb(&mut self, skb: Skb, reason: DropReason, dev: Option<&NetDevice>) {
+        let d = dev.or(self.pins.get(skb.dev).map(|d| &**d));
+        let (ifindex, netns) = d.map_or((0, NetnsId::INIT), |d| (d.ifindex(), d.netns()));
+        self.free_dropped(skb, reason, ifindex, netns);
+    }
+
+    fn free_dropped(&mut self, skb: Skb, reason: DropReason, ifindex: u32, netns: NetnsId) {
         if let Some(c) = self.shared.drops.get(reason as usize) {
             bump(c);
         }
         if self.world.inner.has_drop_monitor.load(Ordering::Relaxed)
             && let Some(m) = self.world.inner.drop_monitor.load_full()
         {
-            let d = dev.or(self.pins.get(skb.dev).map(|d| &**d));
-            let ev = DropEvent {
-                reason,
-                ifindex: d.map_or(0, NetDevice::ifindex),
-                netns: d.map_or(NetnsId::INIT, NetDevice::netns),
-                len: skb.len(),
-                time_ns: self.world.now(),
-            };
+            let ev = DropEvent { reason, ifindex, netns, len: skb.len(), time_ns: self.world.now() };
             m.0.dropped(&ev);
         }
         self.pool.recycle(skb);
@@ -386,10 +385,62 @@ impl Cpu {
     /// `dev_forward_skb`: [`forward_prepare`](Self::forward_prepare) with the MTU check, then
     /// [`netif_rx`](Self::netif_rx).
     pub fn dev_forward_skb(&mut self, dev: &Arc<NetDevice>, skb: Skb) -> NetRx {
-        match self.forward_prepare(dev, skb, true) {
-            Some(skb) => self.netif_rx(skb),
-            None => NetRx::Drop,
+        self.pins.pin(dev);
+        self.forward_pinned(dev.id(), skb)
+    }
+
+    /// `dev_forward_skb` to the device behind `ptr` (a veth's peer): the same as
+    /// [`dev_forward_skb`](Self::dev_forward_skb), reading the device from this CPU's pin
+    /// table, so no reference count is touched even when several CPUs forward into one
+    /// device. `Err(skb)` if the pointer is empty (the caller counts its own drop).
+    #[inline]
+    pub fn dev_forward_ptr(&mut self, ptr: &DevPtr, skb: Skb) -> Result<NetRx, Skb> {
+        let mut id = ptr.id();
+        if id == 0 {
+            return Err(skb);
         }
+        if self.pins.get(id).is_none() {
+            match ptr.load_full() {
+                Some(d) => {
+                    id = d.id();
+                    self.pins.pin(&d);
+                }
+                None => return Err(skb),
+            }
+        }
+        Ok(self.forward_pinned(id, skb))
+    }
+
+    /// `__dev_forward_skb` + `netif_rx` into the device pinned as `id`, with one borrow of the pin
+    /// table (the device is never lent out, so nested code still finds it).
+    fn forward_pinned(&mut self, id: u64, mut skb: Skb) -> NetRx {
+        let max_backlog = self.world.max_backlog() as usize;
+        let Some(dev) = self.pins.get(id) else {
+            self.kfree_skb(skb, DropReason::NotSpecified, None);
+            return NetRx::Drop;
+        };
+        let reason = if !Self::is_skb_forwardable(dev, &skb, true) {
+            if dev.is_up() { DropReason::PktTooBig } else { DropReason::DevReady }
+        } else if skb.len() < ETH_HLEN {
+            DropReason::PktTooSmall
+        } else {
+            let xnet = skb.netns != dev.netns.load(Ordering::Relaxed);
+            scrub(&mut skb, xnet);
+            skb.meta.priority = 0;
+            eth_type_trans_inner(&mut skb, dev);
+            if !dev.is_running() {
+                DropReason::DevReady
+            } else if self.backlog.len() > max_backlog {
+                DropReason::CpuBacklog
+            } else {
+                self.backlog.push_back(skb);
+                return NetRx::Success;
+            }
+        };
+        dev.stats().add_core(self.id, CoreStat::RxDropped, 1);
+        let (ifindex, netns) = (dev.ifindex(), dev.netns());
+        self.free_dropped(skb, reason, ifindex, netns);
+        NetRx::Drop
     }
 
     /// `eth_type_trans`: the packet is now on `dev` (pinned on this CPU); pull the Ethernet header

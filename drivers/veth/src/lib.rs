@@ -109,24 +109,23 @@ impl NetDeviceOps for Veth {
     /// end's tx (the peer reads it as its rx) with the length at entry; any failure counts this
     /// end's `tx_dropped` (and the forward check's failure the peer's core `rx_dropped`).
     fn xmit(&self, cpu: &mut Cpu, dev: &Arc<NetDevice>, skb: Skb) -> Xmit {
-        let rcv = if skb.len() >= ETH_HLEN { cpu.deref_dev(&self.peer) } else { None };
-        let Some(rcv) = rcv else {
-            cpu.stat_add(dev, Stat::TxDropped, 1);
-            cpu.kfree_skb(skb, netdev_core::DropReason::NotSpecified, Some(dev));
-            return Xmit::Drop;
-        };
         let len = skb.len();
-        let ok = match cpu.forward_prepare(&rcv, skb, true) {
-            Some(skb) => cpu.netif_rx(skb) == NetRx::Success,
-            None => false,
-        };
-        cpu.release_dev(rcv);
-        if ok {
-            cpu.stat_packet(dev, Stat::TxPackets, Stat::TxBytes, len);
-            Xmit::Ok
-        } else {
-            cpu.stat_add(dev, Stat::TxDropped, 1);
-            Xmit::Drop
+        let res = if len >= ETH_HLEN { cpu.dev_forward_ptr(&self.peer, skb) } else { Err(skb) };
+        match res {
+            Ok(NetRx::Success) => {
+                cpu.stat_packet(dev, Stat::TxPackets, Stat::TxBytes, len);
+                Xmit::Ok
+            }
+            Ok(NetRx::Drop) => {
+                cpu.stat_add(dev, Stat::TxDropped, 1);
+                Xmit::Drop
+            }
+            // No peer (a race with dellink) or a runt frame.
+            Err(skb) => {
+                cpu.stat_add(dev, Stat::TxDropped, 1);
+                cpu.kfree_skb(skb, netdev_core::DropReason::NotSpecified, Some(dev));
+                Xmit::Drop
+            }
         }
     }
 
