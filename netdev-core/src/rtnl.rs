@@ -811,25 +811,24 @@ impl<'w> Rtnl<'w> {
     /// `ip link set DEV promisc on|off`: the user's request (`gflags`) plus one promiscuity
     /// reference.
     pub fn set_promisc(&mut self, dev: &Arc<NetDevice>, on: bool) -> Result<()> {
-        let g = IfFlags(dev.gflags.load(Ordering::Relaxed));
-        if g.contains(IfFlags::PROMISC) == on {
-            return Ok(());
-        }
-        self.dev_set_promiscuity(dev, if on { 1 } else { -1 })?;
-        dev.gflags.fetch_xor(IfFlags::PROMISC.bits(), Ordering::Relaxed);
-        self.op(|r| r.rtmsg_ifinfo(RTM_NEWLINK, dev, IfFlags::PROMISC.bits(), &[]));
-        Ok(())
+        self.set_user_flag(dev, IfFlags::PROMISC, on)
     }
 
-    /// `ip link set DEV allmulticast on|off`.
+    /// `ip link set DEV allmulticast on|off`: as [`set_promisc`](Self::set_promisc) for allmulti.
     pub fn set_allmulti(&mut self, dev: &Arc<NetDevice>, on: bool) -> Result<()> {
-        let g = IfFlags(dev.gflags.load(Ordering::Relaxed));
-        if g.contains(IfFlags::ALLMULTI) == on {
+        self.set_user_flag(dev, IfFlags::ALLMULTI, on)
+    }
+
+    /// `__dev_change_flags` for PROMISC/ALLMULTI: flip the user's `gflags` bit and take or drop
+    /// one reference on the matching counter.
+    fn set_user_flag(&mut self, dev: &Arc<NetDevice>, flag: IfFlags, on: bool) -> Result<()> {
+        if IfFlags(dev.gflags.load(Ordering::Relaxed)).contains(flag) == on {
             return Ok(());
         }
-        self.dev_set_allmulti(dev, if on { 1 } else { -1 })?;
-        dev.gflags.fetch_xor(IfFlags::ALLMULTI.bits(), Ordering::Relaxed);
-        self.op(|r| r.rtmsg_ifinfo(RTM_NEWLINK, dev, IfFlags::ALLMULTI.bits(), &[]));
+        let counter = if flag == IfFlags::PROMISC { &dev.promiscuity } else { &dev.allmulti };
+        counter_flag(dev, counter, flag, if on { 1 } else { -1 })?;
+        dev.gflags.fetch_xor(flag.bits(), Ordering::Relaxed);
+        self.op(|r| r.rtmsg_ifinfo(RTM_NEWLINK, dev, flag.bits(), &[]));
         Ok(())
     }
 
