@@ -233,7 +233,8 @@ impl World {
     }
 
     /// Move virtual time forward by `ns` on any free CPU (see [`Cpu::advance`]). EBUSY if every
-    /// CPU is held: then advance through a [`Cpu`] you hold.
+    /// CPU is held: then advance through a [`Cpu`] you hold. Do not call it while holding RTNL:
+    /// timers may take it.
     pub fn advance(&self, ns: u64) -> Result<()> {
         let mut cpu = (0..self.ncpus()).find_map(|i| self.cpu(i)).ok_or(Error::new(Errno::Ebusy))?;
         cpu.advance(ns);
