@@ -366,20 +366,14 @@ impl Cpu {
     /// (`NOT_SPECIFIED`); the simulator names the cause (`PKT_TOO_BIG`, `DEV_READY`) so that a
     /// property test can tell why a frame did not arrive. Counters are the kernel's.
     pub fn forward_prepare(&mut self, dev: &Arc<NetDevice>, mut skb: Skb, check_mtu: bool) -> Option<Skb> {
-        if !Self::is_skb_forwardable(dev, &skb, check_mtu) {
-            let reason = if dev.is_up() { DropReason::PktTooBig } else { DropReason::DevReady };
-            self.drop_rx(dev, skb, reason);
-            return None;
+        self.pins.pin(dev);
+        match forward_check(dev, &mut skb, check_mtu) {
+            Ok(()) => Some(skb),
+            Err(reason) => {
+                self.drop_rx(dev, skb, reason);
+                None
+            }
         }
-        if skb.len() < ETH_HLEN {
-            self.drop_rx(dev, skb, DropReason::PktTooSmall);
-            return None;
-        }
-        let xnet = skb.netns != dev.netns.load(Ordering::Relaxed);
-        scrub(&mut skb, xnet);
-        skb.meta.priority = 0;
-        self.eth_type_trans(&mut skb, dev);
-        Some(skb)
     }
 
     /// `dev_forward_skb`: [`forward_prepare`](Self::forward_prepare) with the MTU check, then
@@ -419,20 +413,11 @@ impl Cpu {
             self.kfree_skb(skb, DropReason::NotSpecified, None);
             return NetRx::Drop;
         };
-        let reason = if !Self::is_skb_forwardable(dev, &skb, true) {
-            if dev.is_up() { DropReason::PktTooBig } else { DropReason::DevReady }
-        } else if skb.len() < ETH_HLEN {
-            DropReason::PktTooSmall
-        } else {
-            let xnet = skb.netns != dev.netns.load(Ordering::Relaxed);
-            scrub(&mut skb, xnet);
-            skb.meta.priority = 0;
-            eth_type_trans_inner(&mut skb, dev);
-            if !dev.is_running() {
-                DropReason::DevReady
-            } else if self.backlog.len() > max_backlog {
-                DropReason::CpuBacklog
-            } else {
+        let reason = match forward_check(dev, &mut skb, true) {
+            Err(reason) => reason,
+            Ok(()) if !dev.is_running() => DropReason::DevReady,
+            Ok(()) if self.backlog.len() > max_backlog => DropReason::CpuBacklog,
+            Ok(()) => {
                 self.backlog.push_back(skb);
                 return NetRx::Success;
             }
@@ -646,6 +631,24 @@ impl Cpu {
         self.kfree_skb(skb, DropReason::UnhandledProto, Some(dev));
         NetRx::Drop
     }
+}
+
+/// `____dev_forward_skb` + `eth_type_trans`: the forwardable check (a frame shorter than an
+/// Ethernet header fails too), the scrub, `priority = 0`, and the move onto `dev` (already pinned
+/// by the caller).
+#[inline(always)]
+fn forward_check(dev: &NetDevice, skb: &mut Skb, check_mtu: bool) -> Result<(), DropReason> {
+    if !Cpu::is_skb_forwardable(dev, skb, check_mtu) {
+        return Err(if dev.is_up() { DropReason::PktTooBig } else { DropReason::DevReady });
+    }
+    if skb.len() < ETH_HLEN {
+        return Err(DropReason::PktTooSmall);
+    }
+    let xnet = skb.netns != dev.netns.load(Ordering::Relaxed);
+    scrub(skb, xnet);
+    skb.meta.priority = 0;
+    eth_type_trans_inner(skb, dev);
+    Ok(())
 }
 
 /// `skb_scrub_packet`: always reset `pkt_type`, `skb_iif` and `ignore_df`; across namespaces
