@@ -12,21 +12,26 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use arc_swap::ArcSwapOption;
 use crossbeam_utils::CachePadded;
+use parking_lot::Mutex;
 
 use crate::{NetDevice, RegState, Skb};
 
 /// An RCU-published pointer to a device (a veth's peer, a vlan's lower device, a bond's active
 /// slave): written under RTNL, read on any CPU with [`Cpu::deref_dev`](crate::Cpu::deref_dev)
-/// without a shared atomic read-modify-write.
+/// or [`Cpu::dev_forward_ptr`](crate::Cpu::dev_forward_ptr) without a shared atomic
+/// read-modify-write once that CPU has seen the device.
+///
+/// Like the kernel's `rcu_assign_pointer`'d peer, it holds no reference: the device lives as
+/// long as its namespace lists it (or a CPU still has packets for it). So two devices pointing
+/// at each other (a veth pair) are freed when the World is, registered or not.
 #[derive(Default)]
 pub struct DevPtr {
     id: AtomicU64,
-    dev: ArcSwapOption<NetDevice>,
+    dev: Mutex<Weak<NetDevice>>,
 }
 
 impl fmt::Debug for DevPtr {
@@ -43,27 +48,26 @@ impl DevPtr {
 
     /// Publish `dev` (`rcu_assign_pointer`).
     pub fn store(&self, dev: Option<Arc<NetDevice>>) {
-        let id = dev.as_ref().map_or(0, |d| d.id());
-        self.dev.store(dev);
-        self.id.store(id, Ordering::Release);
+        self.swap(dev);
     }
 
-    /// Publish `dev` and return what was there.
+    /// Publish `dev` and return what was there (if it still exists).
     pub fn swap(&self, dev: Option<Arc<NetDevice>>) -> Option<Arc<NetDevice>> {
         let id = dev.as_ref().map_or(0, |d| d.id());
-        let old = self.dev.swap(dev);
+        let mut slot = self.dev.lock();
+        let old = std::mem::replace(&mut *slot, dev.as_ref().map_or_else(Weak::new, Arc::downgrade));
         self.id.store(id, Ordering::Release);
-        old
+        old.upgrade()
     }
 
-    /// The device, as an owned reference (control path).
+    /// The device, as an owned reference (control path, or a CPU's first look at it).
     pub fn load_full(&self) -> Option<Arc<NetDevice>> {
-        self.dev.load_full()
+        self.dev.lock().upgrade()
     }
 
-    /// Run `f` on the device without taking a reference (control path, or a CPU-less reader).
+    /// Run `f` on the device (control path, or a CPU-less reader).
     pub fn with<R>(&self, f: impl FnOnce(Option<&Arc<NetDevice>>) -> R) -> R {
-        f(self.dev.load().as_ref())
+        f(self.load_full().as_ref())
     }
 
     /// The id of the device pointed to, 0 for none.
