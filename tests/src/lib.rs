@@ -10,6 +10,7 @@
 //! - [`TapLog`], [`DropLog`]: a packet tap and a drop monitor that keep what they see.
 //! - [`drive`]: poll a CPU until its backlog is empty, bounded so a livelock fails instead of
 //!   hanging (quinn's `drive_bounded`).
+//! - [`fuzz`]: the bodies of the fuzz targets.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +21,8 @@ use netdev_core::{
     NewLink, PktType, ProtocolHandler, RegState, Result, Rtnl, Skb, Tap, TapPacket, World, WorldConfig,
 };
 use netdev_veth::{PeerNetns, PeerSpec, Veth, VethConfig};
+
+pub mod fuzz;
 
 /// The ethertype [`seq_frame`] uses (IPv4, so a stack-like sink would take it).
 pub const SEQ_ETHERTYPE: u16 = 0x0800;
