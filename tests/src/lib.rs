@@ -427,3 +427,8 @@ impl DropMonitor for DropLog {
         lock(&self.seen).push(*ev);
     }
 }
+
+/// The README's code blocks, compiled and run as doctests so the README stays true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
