@@ -92,6 +92,33 @@ pub enum Carrier {
     Off,
 }
 
+/// The root qdisc `ip link` shows (`dev->qdisc`): `noop` until the device is first opened, then
+/// the default one `dev_activate` attaches (`noqueue` for `IFF_NO_QUEUE` devices), kept while
+/// the device goes down and up again, and `noop` again after `dev_shutdown` (a namespace move or
+/// unregistration). Transmission itself follows up and carrier (see
+/// [`Cpu::dev_queue_xmit`](crate::Cpu::dev_queue_xmit)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Qdisc {
+    /// `noop_qdisc`.
+    Noop = 0,
+    /// `noqueue_qdisc`.
+    Noqueue = 1,
+    /// `pfifo_fast`, the kernel's default `net.core.default_qdisc`.
+    PfifoFast = 2,
+}
+
+impl Qdisc {
+    /// The name iproute2 prints after `qdisc`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Qdisc::Noop => "noop",
+            Qdisc::Noqueue => "noqueue",
+            Qdisc::PfifoFast => "pfifo_fast",
+        }
+    }
+}
+
 /// `dev->reg_state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -386,6 +413,7 @@ pub struct NetDevice {
     pub(crate) priv_flags: AtomicU64,
     pub(crate) state: AtomicU32,
     pub(crate) operstate: AtomicU8,
+    pub(crate) qdisc: AtomicU8,
     pub(crate) reg_state: AtomicU8,
     pub(crate) mtu: AtomicU32,
     pub(crate) min_mtu: AtomicU32,
@@ -460,6 +488,7 @@ impl NetDevice {
             // Carrier starts ON: __LINK_STATE_NOCARRIER clear after allocation.
             state: AtomicU32::new(0),
             operstate: AtomicU8::new(Operstate::Unknown as u8),
+            qdisc: AtomicU8::new(Qdisc::Noop as u8),
             reg_state: AtomicU8::new(RegState::Uninitialized as u8),
             mtu: AtomicU32::new(setup.mtu),
             min_mtu: AtomicU32::new(setup.min_mtu),
@@ -581,6 +610,15 @@ impl NetDevice {
     /// running, else the kept operstate.
     pub fn operstate(&self) -> Operstate {
         if self.is_running() { self.operstate_raw() } else { Operstate::Down }
+    }
+
+    /// The root qdisc (`IFLA_QDISC`, what `ip link` prints after `qdisc`).
+    pub fn qdisc(&self) -> Qdisc {
+        match self.qdisc.load(Ordering::Relaxed) {
+            1 => Qdisc::Noqueue,
+            2 => Qdisc::PfifoFast,
+            _ => Qdisc::Noop,
+        }
     }
 
     /// Registration state.

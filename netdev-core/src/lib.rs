@@ -58,7 +58,7 @@ pub use clock::{NSEC_PER_SEC, TimerFn, TimerId};
 pub use cpu::{Cpu, MAX_RX_ROUNDS, XMIT_RECURSION_LIMIT, scrub};
 pub use device::{
     ARPHRD_ETHER, ARPHRD_LOOPBACK, ARPHRD_NETLINK, ARPHRD_NONE, ARPHRD_VOID, AddrAssign, Carrier, DeviceSetup,
-    ETH_DATA_LEN, ETH_MAX_MTU, ETH_MIN_MTU, MAX_NEST_DEV, NameAssign, NetDevice, NetDeviceOps, NetRx, Operstate,
+    ETH_DATA_LEN, ETH_MAX_MTU, ETH_MIN_MTU, MAX_NEST_DEV, NameAssign, NetDevice, NetDeviceOps, NetRx, Operstate, Qdisc,
     RegState, RxHandler, RxHandlerResult, VlanRx, Xmit, eth_prepare_mac_addr_change,
 };
 pub use drop_reason::{DropEvent, DropMonitor, DropReason};

@@ -253,20 +253,16 @@ pub(crate) fn fill_ifinfo(dev: &NetDevice, msg_type: u16, seq: u32, change: u32,
     m.attr_u32(ifla::CARRIER_CHANGES, dev.carrier_changes());
     m.attr_u32(ifla::CARRIER_UP_COUNT, dev.carrier_up_count());
     m.attr_u32(ifla::CARRIER_DOWN_COUNT, dev.carrier_down_count());
-    let qdisc = if dev.priv_flags().contains(crate::PrivFlags::NO_QUEUE) && dev.is_up() && dev.has_carrier() {
-        "noqueue"
-    } else if dev.is_up() && dev.has_carrier() {
-        "pfifo_fast"
-    } else {
-        "noop"
-    };
-    m.attr_str(ifla::QDISC, qdisc);
+    m.attr_str(ifla::QDISC, dev.qdisc().name());
     if dev.addr_len() > 0 {
         m.attr(ifla::ADDRESS, &dev.address().octets());
         m.attr(ifla::BROADCAST, &dev.broadcast().octets());
     }
+    // rtnl_fill_link_netnsid + nla_put_iflink: IFLA_LINK when it differs from the ifindex, and
+    // always when the link is in another namespace (then IFLA_LINK_NETNSID goes with it; the
+    // simulator does not model peer netns ids yet, so that attribute is left out).
     let iflink = dev.iflink();
-    if iflink != dev.ifindex() {
+    if iflink != dev.ifindex() || dev.link_netns() != dev.netns() {
         m.attr_u32(ifla::LINK, iflink);
     }
     if let Some(master) = dev.master() {

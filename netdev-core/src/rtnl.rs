@@ -26,7 +26,7 @@ use crate::tap::Tap;
 use crate::world::NetnsMap;
 use crate::{
     ARPHRD_ETHER, Carrier, DeviceSetup, Errno, Error, IfFlags, MAX_NEST_DEV, MacAddr, NetDevice, NetDeviceOps,
-    Operstate, Result, RxHandler, VlanRx, World,
+    Operstate, PrivFlags, Qdisc, Result, RxHandler, VlanRx, World,
 };
 
 /// The RTNL-protected state of the World.
@@ -317,6 +317,9 @@ impl<'w> Rtnl<'w> {
     /// `rtnl_newlink`: create a device of `kind` with `cfg` and bring it up if `req.up`.
     /// EOPNOTSUPP ("Unknown device type") for an unregistered kind; ENOENT for a missing namespace.
     pub fn newlink(&mut self, kind: &str, req: &NewLink, cfg: &KindConfig) -> Result<Arc<NetDevice>> {
+        if let Some(n) = &req.name {
+            ifname_policy(n)?;
+        }
         let k = self.kind(kind).ok_or(Error::with_msg(Errno::Eopnotsupp, "Unknown device type"))?;
         self.ns(req.netns)?;
         self.ns(req.dest_netns())?;
@@ -486,6 +489,8 @@ impl<'w> Rtnl<'w> {
             for dev in &devs {
                 dev.reg_state.store(RegState::Unregistering as u8, Ordering::Release);
                 r.unlist(dev);
+                // dev_shutdown
+                dev.qdisc.store(Qdisc::Noop as u8, Ordering::Relaxed);
             }
             for dev in &devs {
                 let _ = r.call_notifiers(&NetdevEvent::Unregister, dev);
@@ -557,6 +562,12 @@ impl<'w> Rtnl<'w> {
                 return Err(e);
             }
             dev.set_flag(IfFlags::UP, true);
+            // dev_activate: attach_default_qdiscs when the root is still noop (even without
+            // carrier: only the activation waits for the carrier).
+            if dev.qdisc() == Qdisc::Noop {
+                let q = if dev.priv_flags().contains(PrivFlags::NO_QUEUE) { Qdisc::Noqueue } else { Qdisc::PfifoFast };
+                dev.qdisc.store(q as u8, Ordering::Relaxed);
+            }
             r.rtmsg_ifinfo(RTM_NEWLINK, dev, IfFlags::UP.bits(), &[]);
             let _ = r.call_notifiers(&NetdevEvent::Up, dev);
             Ok(())
@@ -748,6 +759,7 @@ impl<'w> Rtnl<'w> {
     /// `ip link set DEV name NEW` (`netif_change_name`): the same name returns at once; EINVAL for
     /// a bad name, EEXIST if taken (a `%d` template is expanded); allowed while up.
     pub fn rename(&mut self, dev: &Arc<NetDevice>, name: &str) -> Result<()> {
+        ifname_policy(name)?;
         if &*dev.name() == name {
             return Ok(());
         }
@@ -902,6 +914,8 @@ impl<'w> Rtnl<'w> {
         self.op(|r| {
             r.dev_close(dev);
             r.unlist(dev);
+            // dev_shutdown
+            dev.qdisc.store(Qdisc::Noop as u8, Ordering::Relaxed);
             // reg_state stays REGISTERED: uppers tell a move from a deletion by it.
             let _ = r.call_notifiers(&NetdevEvent::Unregister, dev);
             r.rtmsg_ifinfo(RTM_DELLINK, dev, 0, &[(ifla::NEW_NETNSID, target.0), (ifla::NEW_IFINDEX, index)]);
@@ -1078,6 +1092,15 @@ impl<'w> Rtnl<'w> {
         }
         Some(fill_ifinfo(dev, msg_type, bus.next_seq(), change, extra))
     }
+}
+
+/// The netlink policy of `IFLA_IFNAME` (`NLA_STRING`, at most `IFNAMSIZ - 1` bytes), checked
+/// before any device code sees the name.
+fn ifname_policy(name: &str) -> Result<()> {
+    if name.len() >= crate::IFNAMSIZ {
+        return Err(einval("Attribute failed policy validation"));
+    }
+    Ok(())
 }
 
 /// `dev_validate_mtu`.

@@ -9,9 +9,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use netdev_core::{
-    Cpu, IfFlags, NetDevice, NetnsId, NewLink, PrivFlags, ProtocolHandler, Result, Rtnl, Skb, World, WorldConfig,
-};
+use netdev_core::{Cpu, IfFlags, NetDevice, NetnsId, NewLink, ProtocolHandler, Result, Rtnl, Skb, World, WorldConfig};
 use netdev_veth::{PeerNetns, PeerSpec, Veth, VethConfig};
 
 /// Counts and consumes what reaches a namespace's stack.
@@ -59,19 +57,15 @@ fn ip_s_link(rtnl: &Rtnl<'_>, ns: NetnsId) -> String {
         let mut name = dev.name().to_string();
         let iflink = dev.iflink();
         let peer_here = dev.link_netns() == ns;
-        if iflink != dev.ifindex() && iflink != 0 {
+        // iproute2 prints @peer when IFLA_LINK is present: the link differs from the device or
+        // lives in another namespace (rtnl_fill_link_netnsid forces it then).
+        if (iflink != dev.ifindex() || !peer_here) && iflink != 0 {
             match rtnl.dev_by_index(ns, iflink).filter(|_| peer_here) {
                 Some(p) => name = format!("{name}@{}", p.name()),
                 None => name = format!("{name}@if{iflink}"),
             }
         }
-        let qdisc = if !dev.is_up() || !dev.has_carrier() {
-            "noop"
-        } else if dev.priv_flags().contains(PrivFlags::NO_QUEUE) {
-            "noqueue"
-        } else {
-            "pfifo_fast"
-        };
+        let qdisc = dev.qdisc().name();
         let _ = writeln!(
             s,
             "{}: {name}: <{}> mtu {} qdisc {qdisc} state {} mode DEFAULT group default qlen {}",
