@@ -1,0 +1,46 @@
+#!/bin/bash
+# Scenario veth-ping: IPv4 ping across a veth pair, IPv6 disabled before up.
+NSLIST="vg-a vg-b"
+source "$(dirname "$0")/../common.sh"
+
+run "ip netns add vg-a"
+run "ip netns add vg-b"
+run "ip netns exec vg-a sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1"
+run "ip netns exec vg-b sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1"
+run "ip link add veth0 netns vg-a address 02:00:00:00:00:0a type veth peer name veth1 netns vg-b address 02:00:00:00:00:0b"
+run "ip -n vg-a addr add 10.0.0.1/24 dev veth0"
+run "ip -n vg-b addr add 10.0.0.2/24 dev veth1"
+run "ip -n vg-a link set veth0 up"
+run "ip -n vg-b link set veth1 up"
+sleep 0.5
+run "ip -n vg-a addr"
+run "ip -n vg-b addr"
+run "ip -n vg-a route"
+run "ip -n vg-b route"
+run "ip -n vg-a -s link"
+run "ip -n vg-b -s link"
+run "ip -n vg-a neigh show"
+run "ip -n vg-b neigh show"
+start_cap vg-b veth1 "$HERE/capture.txt" 60
+CAP=$LAST_CAP
+run "ip netns exec vg-a ping -c 3 -i 0.2 -W 1 10.0.0.2"
+run "ip -n vg-a -s link show veth0"
+run "ip -n vg-b -s link show veth1"
+run "ip -n vg-a neigh show"
+run "ip -n vg-b neigh show"
+run "ip netns exec vg-a ping -c 2 -W 1 10.0.0.9"
+run "ip -n vg-a -s link show veth0"
+run "ip -n vg-b -s link show veth1"
+run "ip -n vg-a neigh show"
+note "sleep 5 (let ARP resolution for 10.0.0.9 finish)"
+sleep 5
+run "ip -n vg-a -s link show veth0"
+run "ip -n vg-b -s link show veth1"
+run "ip -n vg-a neigh show"
+run "ip -n vg-b neigh show"
+run "ip -n vg-a -s -s link"
+run "ip -n vg-b -s -s link"
+run "ip -n vg-a -s neigh show"
+stop_cap $CAP
+run "ip netns del vg-a"
+run "ip netns del vg-b"
