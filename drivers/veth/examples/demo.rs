@@ -82,16 +82,16 @@ fn ip_s_link(rtnl: &Rtnl<'_>, ns: NetnsId) -> String {
         }
         let _ = writeln!(s, "{l}");
         let st = dev.stats64();
-        let _ = writeln!(s, "    RX:  bytes packets errors dropped  missed   mcast");
+        let _ = writeln!(s, "    RX:  bytes packets errors dropped  missed   mcast           ");
         let _ = writeln!(
             s,
-            "    {:>10} {:>7} {:>6} {:>7} {:>7} {:>7}",
+            "    {:>10} {:>7} {:>6} {:>7} {:>7} {:>7} ",
             st.rx_bytes, st.rx_packets, st.rx_errors, st.rx_dropped, st.rx_missed_errors, st.multicast
         );
-        let _ = writeln!(s, "    TX:  bytes packets errors dropped carrier collsns");
+        let _ = writeln!(s, "    TX:  bytes packets errors dropped carrier collsns           ");
         let _ = writeln!(
             s,
-            "    {:>10} {:>7} {:>6} {:>7} {:>7} {:>7}",
+            "    {:>10} {:>7} {:>6} {:>7} {:>7} {:>7} ",
             st.tx_bytes, st.tx_packets, st.tx_errors, st.tx_dropped, st.tx_carrier_errors, st.collisions
         );
     }
