@@ -19,9 +19,14 @@
 //! - Configuration is serialised by [`World::rtnl`] and published to the data path with atomics
 //!   and RCU-style snapshots (arc-swap). The data path takes `&self` on devices and `&mut Cpu`,
 //!   never blocks on configuration, and may run on several threads, one [`Cpu`] each.
-//! - Every packet that enters ends delivered to a namespace's [`ProtocolHandler`], consumed
-//!   ([`Cpu::consume_skb`]) or dropped with a [`DropReason`] ([`Cpu::kfree_skb`]), exactly
-//!   once, and the counters Linux increments are incremented.
+//! - The hot path touches no lock and no shared atomic read-modify-write: each CPU writes its own
+//!   shard of every counter, and holds the devices it works on in its own pin table (a packet
+//!   carries its device as an id; a driver holds device pointers as [`DevPtr`]s, read with
+//!   [`Cpu::dev_forward_ptr`] or [`Cpu::deref_dev`]), the way the kernel uses RCU pointers.
+//! - Every packet that enters ends consumed ([`Cpu::consume_skb`]: a protocol handler took it,
+//!   or a driver like dummy freed it) or dropped with a [`DropReason`] ([`Cpu::kfree_skb`]),
+//!   exactly once, and the counters Linux increments are incremented. [`World::total_consumed`]
+//!   plus [`World::total_drops`] plus what the backlogs hold is every packet ever sent.
 //! - Time is virtual ([`World::advance`]); randomness comes from the seed in [`WorldConfig`].
 //!   Nothing here reads the wall clock, sleeps or spawns a thread.
 //! - Configuration errors carry the kernel's errno ([`Errno`]) and extended-ack message.

@@ -274,5 +274,5 @@ impl World {
     }
 }
 
-/// Marker so tests can name the namespace table type.
+/// The RTNL-side namespace table.
 pub(crate) type NetnsMap = BTreeMap<NetnsId, Netns>;
