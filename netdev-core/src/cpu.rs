@@ -347,6 +347,7 @@ impl Cpu {
 
     /// `__is_skb_forwardable`: `dev` is up and the frame fits its MTU plus the link-layer header
     /// plus one VLAN tag (or is GSO, or `check_mtu` is off).
+    #[inline]
     pub fn is_skb_forwardable(dev: &NetDevice, skb: &Skb, check_mtu: bool) -> bool {
         if !dev.is_up() {
             return false;
@@ -380,7 +381,7 @@ impl Cpu {
     /// [`netif_rx`](Self::netif_rx).
     pub fn dev_forward_skb(&mut self, dev: &Arc<NetDevice>, skb: Skb) -> NetRx {
         self.pins.pin(dev);
-        self.forward_pinned(dev.id(), skb)
+        self.enqueue_to_backlog::<true>(dev.id(), skb)
     }
 
     /// `dev_forward_skb` to the device behind `ptr` (a veth's peer): the same as
@@ -402,18 +403,21 @@ impl Cpu {
                 None => return Err(skb),
             }
         }
-        Ok(self.forward_pinned(id, skb))
+        Ok(self.enqueue_to_backlog::<true>(id, skb))
     }
 
-    /// `__dev_forward_skb` + `netif_rx` into the device pinned as `id`, with one borrow of the pin
-    /// table (the device is never lent out, so nested code still finds it).
-    fn forward_pinned(&mut self, id: u64, mut skb: Skb) -> NetRx {
+    /// `enqueue_to_backlog` for the device pinned as `id` (with `FORWARD`, `__dev_forward_skb`
+    /// first; a const so each caller gets its own copy without the branch), under one borrow of the pin table: the device is never lent out, so nested code
+    /// still finds it. A device that is not running, or a backlog past `netdev_max_backlog`,
+    /// drops the packet with a core `rx_dropped`; an unknown id drops it uncounted.
+    fn enqueue_to_backlog<const FORWARD: bool>(&mut self, id: u64, mut skb: Skb) -> NetRx {
         let max_backlog = self.world.max_backlog() as usize;
         let Some(dev) = self.pins.get(id) else {
             self.kfree_skb(skb, DropReason::NotSpecified, None);
             return NetRx::Drop;
         };
-        let reason = match forward_check(dev, &mut skb, true) {
+        let checked = if FORWARD { forward_check(dev, &mut skb, true) } else { Ok(()) };
+        let reason = match checked {
             Err(reason) => reason,
             Ok(()) if !dev.is_running() => DropReason::DevReady,
             Ok(()) if self.backlog.len() > max_backlog => DropReason::CpuBacklog,
@@ -445,51 +449,13 @@ impl Cpu {
         self.pins.get(skb.dev)
     }
 
-    /// `rcu_dereference` of a device pointer on this CPU: the device, borrowed out of this CPU's
-    /// pin table (no shared reference count is touched once the CPU has seen the device). Give
-    /// it back with [`release_dev`](Self::release_dev) when done; forgetting to costs only a
-    /// reference count the next time.
-    #[inline]
-    pub fn deref_dev(&mut self, ptr: &DevPtr) -> Option<Arc<NetDevice>> {
-        let id = ptr.id();
-        if id == 0 {
-            return None;
-        }
-        match self.pins.take(id) {
-            Some(d) => Some(d),
-            None => ptr.load_full(),
-        }
-    }
-
-    /// Give back a device from [`deref_dev`](Self::deref_dev) (it stays pinned on this CPU).
-    #[inline]
-    pub fn release_dev(&mut self, dev: Arc<NetDevice>) {
-        self.pins.put(dev);
-    }
-
     // ------------------------------------------------------------ receive
 
     /// `netif_rx` / `enqueue_to_backlog`: queue a received packet (its device set by
     /// `eth_type_trans`) on this CPU's backlog. A device that is not running, or a backlog past
     /// `netdev_max_backlog`, drops it with a core `rx_dropped` on the device.
     pub fn netif_rx(&mut self, skb: Skb) -> NetRx {
-        let reason = match self.pins.get(skb.dev) {
-            None => DropReason::NotSpecified,
-            Some(dev) => {
-                let reason = if !dev.is_running() {
-                    DropReason::DevReady
-                } else if self.backlog.len() > self.world.max_backlog() as usize {
-                    DropReason::CpuBacklog
-                } else {
-                    self.backlog.push_back(skb);
-                    return NetRx::Success;
-                };
-                dev.stats().add_core(self.id, CoreStat::RxDropped, 1);
-                reason
-            }
-        };
-        self.kfree_skb(skb, reason, None);
-        NetRx::Drop
+        self.enqueue_to_backlog::<false>(skb.dev, skb)
     }
 
     /// Process up to `budget` packets of the backlog (`process_backlog`); returns how many.
@@ -667,6 +633,7 @@ pub fn scrub(skb: &mut Skb, xnet: bool) {
 /// header, at least 14 bytes) and set `pkt_type` (against `dev`'s address: unchanged if it is
 /// ours, else BROADCAST, MULTICAST or OTHERHOST) and the protocol, which it also returns. A frame
 /// shorter than 14 bytes is left as it is and gets protocol 0.
+#[inline(always)]
 fn eth_type_trans_inner(skb: &mut Skb, dev: &NetDevice) -> u16 {
     skb.dev = dev.id();
     skb.netns = dev.netns.load(Ordering::Relaxed);

@@ -21,8 +21,8 @@
 //!   never blocks on configuration, and may run on several threads, one [`Cpu`] each.
 //! - The hot path touches no lock and no shared atomic read-modify-write: each CPU writes its own
 //!   shard of every counter, and holds the devices it works on in its own pin table (a packet
-//!   carries its device as an id; a driver holds device pointers as [`DevPtr`]s, read with
-//!   [`Cpu::dev_forward_ptr`] or [`Cpu::deref_dev`]), the way the kernel uses RCU pointers.
+//!   carries its device as an id; a driver holds device pointers as [`DevPtr`]s, followed with
+//!   [`Cpu::dev_forward_ptr`]), the way the kernel uses RCU pointers.
 //! - Every packet that enters ends consumed ([`Cpu::consume_skb`]: a protocol handler took it,
 //!   or a driver like dummy freed it) or dropped with a [`DropReason`] ([`Cpu::kfree_skb`]),
 //!   exactly once, and the counters Linux increments are incremented. [`World::total_consumed`]

@@ -21,8 +21,8 @@ use parking_lot::Mutex;
 use crate::{NetDevice, RegState, Skb};
 
 /// An RCU-published pointer to a device (a veth's peer, a vlan's lower device, a bond's active
-/// slave): written under RTNL, read on any CPU with [`Cpu::deref_dev`](crate::Cpu::deref_dev)
-/// or [`Cpu::dev_forward_ptr`](crate::Cpu::dev_forward_ptr) without a shared atomic
+/// slave): written under RTNL, followed on any CPU with
+/// [`Cpu::dev_forward_ptr`](crate::Cpu::dev_forward_ptr) without a shared atomic
 /// read-modify-write once that CPU has seen the device.
 ///
 /// Like the kernel's `rcu_assign_pointer`'d peer, it holds no reference: the device lives as

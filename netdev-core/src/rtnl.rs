@@ -336,14 +336,11 @@ impl<'w> Rtnl<'w> {
         if self.st.configured.insert(dev.id(), ()).is_some() {
             return Ok(());
         }
-        self.op(|r| {
-            if up {
-                r.dev_open(dev)
-            } else {
-                let _: () = r.rtmsg_ifinfo(RTM_NEWLINK, dev, !0, &[]);
-                Ok(())
-            }
-        })
+        if up {
+            return self.dev_open(dev);
+        }
+        self.op(|r| r.rtmsg_ifinfo(RTM_NEWLINK, dev, !0, &[]));
+        Ok(())
     }
 
     /// `register_netdevice`: validate address and MTU, fix the name (expanding a `%d` template),
@@ -443,10 +440,8 @@ impl<'w> Rtnl<'w> {
     fn relist_as(&mut self, ns: NetnsId, dev: &Arc<NetDevice>, name: &str) {
         self.unlist(dev);
         dev.set_name(name);
-        if let Some(n) = self.st.namespaces.get_mut(&ns) {
-            n.by_name.insert(dev.name(), dev.clone());
-            n.by_index.insert(dev.ifindex(), dev.clone());
-        }
+        // The namespace is the device's own, so it exists.
+        let _ = self.list(ns, dev);
     }
 
     fn unlist(&mut self, dev: &NetDevice) {
@@ -489,8 +484,7 @@ impl<'w> Rtnl<'w> {
             for dev in &devs {
                 dev.reg_state.store(RegState::Unregistering as u8, Ordering::Release);
                 r.unlist(dev);
-                // dev_shutdown
-                dev.qdisc.store(Qdisc::Noop as u8, Ordering::Relaxed);
+                dev_shutdown(dev);
             }
             for dev in &devs {
                 let _ = r.call_notifiers(&NetdevEvent::Unregister, dev);
@@ -914,8 +908,7 @@ impl<'w> Rtnl<'w> {
         self.op(|r| {
             r.dev_close(dev);
             r.unlist(dev);
-            // dev_shutdown
-            dev.qdisc.store(Qdisc::Noop as u8, Ordering::Relaxed);
+            dev_shutdown(dev);
             // reg_state stays REGISTERED: uppers tell a move from a deletion by it.
             let _ = r.call_notifiers(&NetdevEvent::Unregister, dev);
             r.rtmsg_ifinfo(RTM_DELLINK, dev, 0, &[(ifla::NEW_NETNSID, target.0), (ifla::NEW_IFINDEX, index)]);
@@ -1092,6 +1085,11 @@ impl<'w> Rtnl<'w> {
         }
         Some(fill_ifinfo(dev, msg_type, bus.next_seq(), change, extra))
     }
+}
+
+/// `dev_shutdown`: the qdiscs go, so the root is `noop` again.
+fn dev_shutdown(dev: &NetDevice) {
+    dev.qdisc.store(Qdisc::Noop as u8, Ordering::Relaxed);
 }
 
 /// The netlink policy of `IFLA_IFNAME` (`NLA_STRING`, at most `IFNAMSIZ - 1` bytes), checked

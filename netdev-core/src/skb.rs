@@ -171,36 +171,43 @@ impl Skb {
 
 impl SkBuff {
     /// The packet bytes from the data pointer to the tail.
+    #[inline]
     pub fn data(&self) -> &[u8] {
         &self.buf[self.data..self.tail]
     }
 
     /// The packet bytes, mutable.
+    #[inline]
     pub fn data_mut(&mut self) -> &mut [u8] {
         &mut self.buf[self.data..self.tail]
     }
 
     /// `skb->len`: bytes from data to tail.
+    #[inline]
     pub fn len(&self) -> usize {
         self.tail - self.data
     }
 
     /// True when the packet holds no bytes.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.tail == self.data
     }
 
     /// `skb_headroom`.
+    #[inline]
     pub fn headroom(&self) -> usize {
         self.data
     }
 
     /// `skb_tailroom`.
+    #[inline]
     pub fn tailroom(&self) -> usize {
         self.buf.len() - self.tail
     }
 
     /// `skb_reserve` on an empty buffer: move data and tail forward by `n`. `None` if it does not fit.
+    #[inline]
     pub fn reserve(&mut self, n: usize) -> Option<()> {
         if self.tail + n > self.buf.len() {
             return None;
@@ -211,6 +218,7 @@ impl SkBuff {
     }
 
     /// `skb_push`: grow at the head by `n` bytes (into the headroom) and return them.
+    #[inline]
     pub fn push(&mut self, n: usize) -> Option<&mut [u8]> {
         if n > self.data {
             return None;
@@ -220,6 +228,7 @@ impl SkBuff {
     }
 
     /// `skb_pull`: drop `n` bytes at the head; returns the new data. `None` if shorter than `n`.
+    #[inline]
     pub fn pull(&mut self, n: usize) -> Option<&[u8]> {
         if n > self.len() {
             return None;
@@ -229,6 +238,7 @@ impl SkBuff {
     }
 
     /// `skb_put`: grow at the tail by `n` bytes (into the tailroom) and return them.
+    #[inline]
     pub fn put(&mut self, n: usize) -> Option<&mut [u8]> {
         if n > self.tailroom() {
             return None;
@@ -239,6 +249,7 @@ impl SkBuff {
     }
 
     /// `skb_trim`: cut the packet to `len` bytes (no-op if already shorter).
+    #[inline]
     pub fn trim(&mut self, len: usize) {
         if len < self.len() {
             self.tail = self.data + len;
@@ -246,24 +257,28 @@ impl SkBuff {
     }
 
     /// Mark the current data pointer as the start of the MAC header (`skb_reset_mac_header`).
+    #[inline]
     pub fn reset_mac_header(&mut self) {
         self.mac_header = Some(self.data);
     }
 
     /// The frame from the MAC header to the tail (the whole frame as a tap sees it), or the data if
     /// no MAC header is set.
+    #[inline]
     pub fn mac_frame(&self) -> &[u8] {
         let start = self.mac_header.filter(|&m| m <= self.data).unwrap_or(self.data);
         &self.buf[start..self.tail]
     }
 
     /// Bytes between the MAC header and the data pointer (14 after `eth_type_trans`).
+    #[inline]
     pub fn mac_len(&self) -> usize {
         self.mac_header.filter(|&m| m <= self.data).map_or(0, |m| self.data - m)
     }
 
     /// Restore the data pointer to the MAC header (`skb_push(skb, skb->mac_len)`), so the frame
     /// can be transmitted again (what a bridge does before forwarding).
+    #[inline]
     pub fn push_mac(&mut self) {
         if let Some(m) = self.mac_header.filter(|&m| m <= self.data) {
             self.data = m;
@@ -273,6 +288,7 @@ impl SkBuff {
     /// The id ([`NetDevice::id`](crate::NetDevice::id)) of the device the packet is being
     /// received on, 0 if it is not on a receive path. [`Cpu::skb_dev`](crate::Cpu::skb_dev)
     /// gives the device.
+    #[inline]
     pub fn dev_id(&self) -> u64 {
         self.dev
     }
