@@ -72,7 +72,7 @@ pub use flags::{Features, IfFlags, PrivFlags};
 pub use kind::{KindConfig, LinkKind, NewLink};
 pub use mac::MacAddr;
 pub use name::{IFNAMSIZ, valid_name};
-pub use netns::{NetnsId, ProtocolHandler};
+pub use netns::{NetnsId, PernetOps, ProtocolHandler};
 pub use notify::{NetdevEvent, NetdevNotifier};
 pub use pin::DevPtr;
 pub use rng::Rng;
@@ -83,4 +83,4 @@ pub use skb::{
 };
 pub use stats::{CoreStat, DevStats, LinkStats64, Stat};
 pub use tap::{Direction, Tap, TapPacket};
-pub use world::{World, WorldConfig};
+pub use world::{TIMER_RX_BUDGET, World, WorldConfig};

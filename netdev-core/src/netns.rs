@@ -10,8 +10,9 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use parking_lot::Mutex;
 
 use crate::cpu::Cpu;
+use crate::rtnl::Rtnl;
 use crate::tap::Tap;
-use crate::{NetDevice, Skb};
+use crate::{NetDevice, Result, Skb};
 
 /// A namespace id, unique for the life of the World (never reused). The initial namespace is
 /// [`NetnsId::INIT`].
@@ -36,6 +37,16 @@ pub trait ProtocolHandler: Send + Sync {
     /// `dev` (first seen on `orig_dev`). Return `Err(skb)` if no handler takes its protocol: the
     /// core then counts it as `rx_dropped` (or `rx_nohandler` on an exact-match round).
     fn receive(&self, cpu: &mut Cpu, dev: &Arc<NetDevice>, orig_dev: &Arc<NetDevice>, skb: Skb) -> Result<(), Skb>;
+}
+
+/// Per-namespace set-up and tear-down (`struct pernet_operations`): a protocol stack registers
+/// one to give every namespace, present and future, its own state.
+pub trait PernetOps: Send + Sync {
+    /// A namespace was created (its `lo` is registered), or the ops were just registered and
+    /// `ns` already existed. Called under RTNL.
+    fn init(&self, rtnl: &mut Rtnl<'_>, ns: NetnsId) -> Result<()>;
+    /// The namespace is going away; its devices are already gone. Called under RTNL.
+    fn exit(&self, rtnl: &mut Rtnl<'_>, ns: NetnsId);
 }
 
 pub(crate) struct ProtoSlot(pub(crate) Arc<dyn ProtocolHandler>);

@@ -19,7 +19,7 @@ use crate::kind::{KindConfig, LinkKind, NewLink};
 use crate::lo::Loopback;
 use crate::name::{alloc_name, check_name, is_template};
 use crate::netlink::{RTM_DELLINK, RTM_NEWLINK, RTMGRP_LINK, fill_ifinfo, ifla};
-use crate::netns::{Netns, NetnsId, ProtoSlot, ProtocolHandler};
+use crate::netns::{Netns, NetnsId, PernetOps, ProtoSlot, ProtocolHandler};
 use crate::notify::{NetdevEvent, NetdevNotifier};
 use crate::rng::Rng;
 use crate::tap::Tap;
@@ -36,6 +36,7 @@ pub(crate) struct RtnlState {
     pub(crate) next_ns_id: u32,
     pub(crate) kinds: BTreeMap<&'static str, Arc<dyn LinkKind>>,
     pub(crate) notifiers: Vec<Arc<dyn NetdevNotifier>>,
+    pub(crate) pernet: Vec<Arc<dyn PernetOps>>,
     pub(crate) rng: Rng,
     linkwatch: Vec<Arc<NetDevice>>,
     configured: BTreeMap<u64, ()>,
@@ -50,6 +51,7 @@ impl RtnlState {
             next_ns_id: 0,
             kinds: BTreeMap::new(),
             notifiers: Vec::new(),
+            pernet: Vec::new(),
             rng,
             linkwatch: Vec::new(),
             configured: BTreeMap::new(),
@@ -183,7 +185,23 @@ impl<'w> Rtnl<'w> {
             link_kind: None,
         };
         self.register(lo)?;
+        for ops in self.st.pernet.clone() {
+            ops.init(self, id)?;
+        }
         Ok(id)
+    }
+
+    /// `register_pernet_subsys`: run `ops.init` for every existing namespace now and for every
+    /// new one from now on; `ops.exit` runs when a namespace is deleted.
+    pub fn register_pernet(&mut self, ops: Arc<dyn PernetOps>) -> Result<()> {
+        self.op(|r| {
+            let ids: Vec<NetnsId> = r.st.namespaces.keys().copied().collect();
+            for id in ids {
+                ops.init(r, id)?;
+            }
+            r.st.pernet.push(ops);
+            Ok(())
+        })
     }
 
     fn publish_ns(&self) {
@@ -231,6 +249,9 @@ impl<'w> Rtnl<'w> {
             }
             let rest: Vec<_> = r.devices(id);
             r.unregister_many(&rest);
+            for ops in r.st.pernet.clone().iter().rev() {
+                ops.exit(r, id);
+            }
             if let Some(ns) = r.st.namespaces.remove(&id)
                 && let Some(n) = ns.name
             {

@@ -247,7 +247,10 @@ impl World {
             let due = self.inner.timers.lock().pop_due(target);
             let Some((id, deadline, mut f)) = due else { break };
             self.inner.clock_ns.fetch_max(deadline, Ordering::AcqRel);
-            if let Some(next) = f(cpu) {
+            let rearm = f(cpu);
+            // Softirqs run after the timer: what it sent is received before the next one fires.
+            cpu.run_until_idle(TIMER_RX_BUDGET);
+            if let Some(next) = rearm {
                 let next = next.max(deadline + 1);
                 self.inner.timers.lock().rearm(id, next, f);
             }
@@ -273,6 +276,9 @@ impl World {
         v
     }
 }
+
+/// Packets a CPU receives after each timer before the next one runs (a bounded softirq round).
+pub const TIMER_RX_BUDGET: usize = 100_000;
 
 /// The RTNL-side namespace table.
 pub(crate) type NetnsMap = BTreeMap<NetnsId, Netns>;
