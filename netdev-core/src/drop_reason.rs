@@ -75,6 +75,26 @@ reasons! {
     IpInaddrerrors = "IP_INADDRERRORS",
     /// `TC_INGRESS`.
     TcIngress = "TC_INGRESS",
+    /// `IP_CSUM`: bad IPv4 header checksum.
+    IpCsum = "IP_CSUM",
+    /// `IP_INNOROUTES`: no route on input (network unreachable).
+    IpInnoroutes = "IP_INNOROUTES",
+    /// `IP_OUTNOROUTES`: no route on output.
+    IpOutnoroutes = "IP_OUTNOROUTES",
+    /// `IP_LOCAL_SOURCE`: the source is one of our own addresses (martian).
+    IpLocalSource = "IP_LOCAL_SOURCE",
+    /// `IP_INVALID_SOURCE`: the source is invalid (multicast, broadcast, zero net, loopback).
+    IpInvalidSource = "IP_INVALID_SOURCE",
+    /// `IP_INVALID_DEST`: the destination is invalid.
+    IpInvalidDest = "IP_INVALID_DEST",
+    /// `IP_NOPROTO`: no handler for the IP protocol.
+    IpNoproto = "IP_NOPROTO",
+    /// `IPV6DISABLED`: IPv6 is disabled on the device.
+    Ipv6Disabled = "IPV6DISABLED",
+    /// `SOCKET_RCVBUFF`: a socket's receive buffer was full.
+    SocketRcvbuff = "SOCKET_RCVBUFF",
+    /// `NEIGH_DEAD`: the neighbour entry was removed with packets queued.
+    NeighDead = "NEIGH_DEAD",
 }
 
 impl fmt::Display for DropReason {

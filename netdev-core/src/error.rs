@@ -17,6 +17,10 @@ pub enum Errno {
     Enoent,
     /// `ESRCH` (3): no such process (route delete).
     Esrch,
+    /// `EACCES` (13): permission denied (prohibit route).
+    Eacces,
+    /// `EXDEV` (18): cross-device (reverse-path filter).
+    Exdev,
     /// `ENOMEM` (12): the simulated allocation failed (a configured limit).
     Enomem,
     /// `EBUSY` (16): resource busy (explicit ifindex taken, rx handler already registered, upper link).
@@ -53,6 +57,10 @@ pub enum Errno {
     Enetunreach,
     /// `ENOTCONN` (107): veth open without a peer.
     Enotconn,
+    /// `EMSGSIZE` (90): message too long.
+    Emsgsize,
+    /// `EHOSTUNREACH` (113): no route to host.
+    Ehostunreach,
 }
 
 impl Errno {
@@ -62,6 +70,10 @@ impl Errno {
             Errno::Eperm => 1,
             Errno::Enoent => 2,
             Errno::Esrch => 3,
+            Errno::Eacces => 13,
+            Errno::Exdev => 18,
+            Errno::Emsgsize => 90,
+            Errno::Ehostunreach => 113,
             Errno::Enomem => 12,
             Errno::Ebusy => 16,
             Errno::Eexist => 17,
@@ -89,6 +101,10 @@ impl Errno {
             Errno::Eperm => "Operation not permitted",
             Errno::Enoent => "No such file or directory",
             Errno::Esrch => "No such process",
+            Errno::Eacces => "Permission denied",
+            Errno::Exdev => "Invalid cross-device link",
+            Errno::Emsgsize => "Message too long",
+            Errno::Ehostunreach => "No route to host",
             Errno::Enomem => "Cannot allocate memory",
             Errno::Ebusy => "Device or resource busy",
             Errno::Eexist => "File exists",

@@ -1,0 +1,392 @@
+//! Ping sockets (`net/ipv4/ping.c`) and an iputils-`ping` driver on virtual time.
+
+use std::net::IpAddr;
+
+use netdev_core::Cpu;
+
+use crate::sock::SockError;
+use crate::stack::{OutErr, PingSock, Stack};
+use crate::wire::{IPPROTO_ICMP, IPPROTO_ICMPV6, checksum, csum_add, csum_fold, pseudo6, write_ip4, write_ip6};
+
+const SEC: u64 = 1_000_000_000;
+
+/// What arrived on a ping socket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PingRx {
+    Reply { from: IpAddr, seq: u16, ttl: u8, len: usize, time: u64, payload: Vec<u8> },
+    Error { from: IpAddr, seq: u16, icmp_type: u8, code: u8, info: u32, time: u64 },
+}
+
+/// iputils `ping` options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PingOpts {
+    /// Destination.
+    pub dst: IpAddr,
+    /// `-c` (None: until the deadline; one of the two is required here).
+    pub count: Option<u32>,
+    /// `-i`, in ns (1 s by default).
+    pub interval_ns: u64,
+    /// `-s` (56).
+    pub size: usize,
+    /// `-t`.
+    pub ttl: Option<u8>,
+    /// `-M do`: always set DF and never fragment (default `want`: DF when it fits).
+    pub pmtudisc_do: bool,
+    /// `-M dont`: never set DF.
+    pub pmtudisc_dont: bool,
+    /// `-I DEV`.
+    pub oif: Option<u32>,
+    /// `-I ADDR`.
+    pub src: Option<IpAddr>,
+    /// `-W`, in ns: how long to wait for replies after the last probe.
+    pub timeout_ns: Option<u64>,
+    /// `-w`, in ns: stop after this long whatever happens.
+    pub deadline_ns: Option<u64>,
+    /// `-b`: allow pinging a broadcast address.
+    pub broadcast: bool,
+}
+
+impl PingOpts {
+    /// `ping -c COUNT DST` with iputils' defaults.
+    pub fn new(dst: IpAddr, count: u32) -> PingOpts {
+        PingOpts {
+            dst,
+            count: Some(count),
+            interval_ns: SEC,
+            size: 56,
+            ttl: None,
+            pmtudisc_do: false,
+            pmtudisc_dont: false,
+            oif: None,
+            src: None,
+            timeout_ns: None,
+            deadline_ns: None,
+            broadcast: false,
+        }
+    }
+}
+
+/// One thing `ping` prints a line for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PingEvent {
+    /// `64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=0.000 ms` (`dup` adds ` (DUP!)`).
+    Reply {
+        /// Sequence number.
+        seq: u16,
+        /// Responder.
+        from: IpAddr,
+        /// TTL / hop limit of the reply.
+        ttl: u8,
+        /// ICMP bytes (header + payload).
+        bytes: usize,
+        /// Round-trip time in virtual ns.
+        rtt_ns: u64,
+        /// A duplicate reply.
+        dup: bool,
+    },
+    /// `From 10.0.0.1 icmp_seq=1 Destination Host Unreachable`.
+    Error {
+        /// Sequence number of the probe the error quotes.
+        seq: u16,
+        /// Who sent the error.
+        from: IpAddr,
+        /// ICMP type.
+        icmp_type: u8,
+        /// ICMP code.
+        code: u8,
+        /// The MTU of a fragmentation-needed error (else 0).
+        info: u32,
+        /// The error is ICMPv6.
+        v6: bool,
+    },
+    /// `ping: local error: message too long, mtu=1400` (sendmsg failed with EMSGSIZE).
+    LocalError {
+        /// Sequence number of the probe.
+        seq: u16,
+        /// The path MTU.
+        mtu: u32,
+    },
+    /// `ping: sendmsg: Network is unreachable`.
+    SendError {
+        /// Sequence number of the probe.
+        seq: u16,
+        /// The error.
+        err: SockError,
+    },
+}
+
+/// What a `ping` run did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PingReport {
+    /// Destination.
+    pub dst: IpAddr,
+    /// Source address used.
+    pub src: IpAddr,
+    /// ICMP payload size.
+    pub size: usize,
+    /// Events with their virtual time (ns since the start).
+    pub events: Vec<(u64, PingEvent)>,
+    /// Probes sent.
+    pub transmitted: u32,
+    /// Distinct replies.
+    pub received: u32,
+    /// Errors (ICMP errors and local errors).
+    pub errors: u32,
+    /// Duplicates.
+    pub duplicates: u32,
+    /// iputils' `time`: the last send or receive, ns after the start.
+    pub time_ns: u64,
+    /// Round-trip times of the replies, ns.
+    pub rtts: Vec<u64>,
+    /// The exit status iputils gives (0 some replies, 1 none).
+    pub exit_code: i32,
+}
+
+impl Stack {
+    /// Run `ping` as iputils does, on virtual time: probes every interval, replies and errors
+    /// collected as they arrive, the clock advanced through `cpu` (which must not be shared).
+    /// Fails like `ping: connect: Network is unreachable` when there is no route at all.
+    pub fn ping(&self, cpu: &mut Cpu, opts: &PingOpts) -> Result<PingReport, SockError> {
+        let start = cpu.now();
+        let (ident, src) = {
+            let mut g = self.inner.lock();
+            g.now = start;
+            let src = match opts.src {
+                Some(s) => s,
+                None => g.select_source(opts.dst, opts.oif).ok_or(SockError::NetUnreachable)?,
+            };
+            let mut ident = (g.rng.next_u64() & 0xffff) as u16;
+            while g.pings.contains_key(&ident) {
+                ident = ident.wrapping_add(1);
+            }
+            g.pings.insert(ident, PingSock::default());
+            (ident, src)
+        };
+        let mut rep = PingReport {
+            dst: opts.dst,
+            src,
+            size: opts.size,
+            events: Vec::new(),
+            transmitted: 0,
+            received: 0,
+            errors: 0,
+            duplicates: 0,
+            time_ns: 0,
+            rtts: Vec::new(),
+            exit_code: 1,
+        };
+        let mut sent_at: Vec<u64> = Vec::new();
+        let mut got: Vec<bool> = Vec::new();
+        let deadline = opts.deadline_ns.map(|d| start + d);
+        let mut next_send = start;
+        let mut last_activity = start;
+        let mut seq: u16 = 0;
+        let mut exit_at: Option<u64> = None;
+        loop {
+            let all_sent = opts.count.is_some_and(|c| u32::from(seq) >= c);
+            if let Some(c) = opts.count
+                && all_sent
+                && rep.received + rep.errors >= c
+            {
+                break;
+            }
+            if all_sent && exit_at.is_none() {
+                // __schedule_exit: after the last probe, 2*tmax (at least the interval) with
+                // replies, the linger time (-W, else 10 s) without.
+                let wait = if rep.received > 0 {
+                    (2 * rep.rtts.iter().copied().max().unwrap_or(0)).max(opts.interval_ns)
+                } else {
+                    opts.timeout_ns.unwrap_or(10 * SEC)
+                };
+                exit_at = Some(cpu.now() + wait);
+            }
+            // The exit alarm at T goes off before kernel timers due at the same instant (those
+            // fire a timer-wheel tick late on Linux): stop just short of it.
+            let target = match (all_sent, exit_at) {
+                (false, _) => next_send,
+                (true, Some(e)) => e.saturating_sub(1).max(cpu.now()),
+                (true, None) => cpu.now(),
+            };
+            let target = deadline.map_or(target, |d| target.min(d));
+            // Move time to the next event, stopping early if replies arrive.
+            self.advance_collecting(cpu, target, ident, &mut rep, &sent_at, &mut got, start, &mut last_activity, opts);
+            if let Some(c) = opts.count
+                && u32::from(seq) >= c
+                && rep.received + rep.errors >= c
+            {
+                break;
+            }
+            if deadline.is_some_and(|d| cpu.now() >= d) {
+                break;
+            }
+            if all_sent {
+                if exit_at.is_some_and(|e| cpu.now() >= e.saturating_sub(1)) {
+                    break;
+                }
+                continue;
+            }
+            if cpu.now() < next_send {
+                continue;
+            }
+            seq = seq.wrapping_add(1);
+            let now = cpu.now();
+            sent_at.push(now);
+            got.push(false);
+            rep.transmitted += 1;
+            last_activity = now;
+            let pkt = self.build_echo(opts, src, ident, seq, now - start);
+            let r = self.with(cpu, |g, cpu| g.local_out(cpu, &pkt, opts.oif.or_else(|| src_oif(opts))));
+            match r {
+                Ok(()) => {}
+                Err(OutErr::MsgSize(mtu)) => {
+                    rep.errors += 1;
+                    rep.events.push((now - start, PingEvent::LocalError { seq, mtu }));
+                }
+                Err(e) => {
+                    rep.errors += 1;
+                    rep.events.push((now - start, PingEvent::SendError { seq, err: e.into() }));
+                }
+            }
+            cpu.run_until_idle(netdev_core::TIMER_RX_BUDGET);
+            self.collect(cpu, ident, &mut rep, &sent_at, &mut got, start, &mut last_activity, opts);
+            next_send = now + opts.interval_ns;
+        }
+        self.inner.lock().pings.remove(&ident);
+        rep.time_ns = last_activity - start;
+        rep.exit_code =
+            if rep.received == 0 || (opts.deadline_ns.is_some() && opts.count.is_some_and(|c| rep.received < c)) {
+                1
+            } else {
+                0
+            };
+        Ok(rep)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn advance_collecting(
+        &self,
+        cpu: &mut Cpu,
+        target: u64,
+        ident: u16,
+        rep: &mut PingReport,
+        sent_at: &[u64],
+        got: &mut Vec<bool>,
+        start: u64,
+        last: &mut u64,
+        opts: &PingOpts,
+    ) {
+        let world = cpu.world().clone();
+        while cpu.now() < target {
+            let step_to = world.next_timer().filter(|&t| t < target).unwrap_or(target).max(cpu.now());
+            cpu.advance(step_to - cpu.now());
+            let before = rep.received + rep.errors;
+            self.collect(cpu, ident, rep, sent_at, got, start, last, opts);
+            if rep.received + rep.errors != before
+                && opts.count.is_some_and(|c| sent_at.len() as u32 >= c && rep.received + rep.errors >= c)
+            {
+                return;
+            }
+            if step_to >= target {
+                break;
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn collect(
+        &self,
+        cpu: &Cpu,
+        ident: u16,
+        rep: &mut PingReport,
+        sent_at: &[u64],
+        got: &mut [bool],
+        start: u64,
+        last: &mut u64,
+        opts: &PingOpts,
+    ) {
+        let _ = cpu;
+        let rx: Vec<PingRx> = {
+            let mut g = self.inner.lock();
+            g.pings.get_mut(&ident).map(|s| s.rx.drain(..).collect()).unwrap_or_default()
+        };
+        for r in rx {
+            match r {
+                PingRx::Reply { from, seq, ttl, len, time, payload } => {
+                    let i = usize::from(seq).wrapping_sub(1);
+                    let Some(&t0) = sent_at.get(i) else { continue };
+                    if payload.len() + 8 != opts.size + 8 && len != opts.size + 8 {
+                        continue;
+                    }
+                    let rtt = time.saturating_sub(t0);
+                    let dup = got[i];
+                    if dup {
+                        rep.duplicates += 1;
+                    } else {
+                        got[i] = true;
+                        rep.received += 1;
+                        rep.rtts.push(rtt);
+                    }
+                    *last = (*last).max(time);
+                    rep.events.push((time - start, PingEvent::Reply { seq, from, ttl, bytes: len, rtt_ns: rtt, dup }));
+                }
+                PingRx::Error { from, seq, icmp_type, code, info, time } => {
+                    rep.errors += 1;
+                    *last = (*last).max(time);
+                    let v6 = opts.dst.is_ipv6();
+                    rep.events.push((time - start, PingEvent::Error { seq, from, icmp_type, code, info, v6 }));
+                }
+            }
+        }
+    }
+
+    /// An echo request as iputils sends it: a timeval in the first 16 payload bytes, then the
+    /// bytes 0x10, 0x11, ...; IPv4 with DF when it fits (pmtudisc want) or always (`-M do`).
+    fn build_echo(&self, opts: &PingOpts, src: IpAddr, ident: u16, seq: u16, t: u64) -> Vec<u8> {
+        let mut payload = vec![0u8; opts.size];
+        for (i, b) in payload.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        if opts.size >= 16 {
+            payload[0..8].copy_from_slice(&(t / SEC).to_le_bytes());
+            payload[8..16].copy_from_slice(&((t % SEC) / 1000).to_le_bytes());
+        }
+        let mut g = self.inner.lock();
+        match (src, opts.dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                let mut out = vec![0u8; 28 + opts.size];
+                out[20] = 8;
+                out[24..26].copy_from_slice(&ident.to_be_bytes());
+                out[26..28].copy_from_slice(&seq.to_be_bytes());
+                out[28..].copy_from_slice(&payload);
+                let c = checksum(&out[20..]);
+                out[22..24].copy_from_slice(&c.to_be_bytes());
+                let mtu = g.route_out4(d, opts.oif).map_or(1500, |r| r.mtu) as usize;
+                let df = !opts.pmtudisc_dont && (opts.pmtudisc_do || out.len() <= mtu);
+                let id = g.next_ip_id();
+                let ttl = opts.ttl.unwrap_or_else(|| g.conf.ip_default_ttl());
+                write_ip4(&mut out, 0, id, df, ttl, IPPROTO_ICMP, s, d);
+                out
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                let mut out = vec![0u8; 48 + opts.size];
+                out[40] = 128;
+                out[44..46].copy_from_slice(&ident.to_be_bytes());
+                out[46..48].copy_from_slice(&seq.to_be_bytes());
+                out[48..].copy_from_slice(&payload);
+                let hlim = opts.ttl.unwrap_or_else(|| {
+                    let oif = opts.oif.unwrap_or(0);
+                    g.conf.hop_limit6(oif)
+                });
+                write_ip6(&mut out, IPPROTO_ICMPV6, hlim, s, d);
+                let sum = csum_add(pseudo6(s, d, out.len() - 40, IPPROTO_ICMPV6), &out[40..]);
+                out[42..44].copy_from_slice(&csum_fold(sum).to_be_bytes());
+                out
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn src_oif(_opts: &PingOpts) -> Option<u32> {
+    None
+}

@@ -1,0 +1,91 @@
+//! Two namespaces over a veth: ping, counters as Linux shows them (reference/linux-golden/veth-ping).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use netdev_core::{MacAddr, NetnsId};
+use stack_adapter::{AddrOpts, Nud, PingEvent, PingOpts, Stacks};
+use vnet_tests::{up, veth_pair, world};
+
+const SEC: u64 = 1_000_000_000;
+
+fn v4(s: &str) -> IpAddr {
+    IpAddr::V4(s.parse::<Ipv4Addr>().unwrap())
+}
+
+struct Pair {
+    w: netdev_core::World,
+    stacks: Stacks,
+    a: NetnsId,
+    b: NetnsId,
+    va: std::sync::Arc<netdev_core::NetDevice>,
+    vb: std::sync::Arc<netdev_core::NetDevice>,
+}
+
+/// The golden veth-ping set-up: vg-a/veth0 10.0.0.1/24 (02:..:0a), vg-b/veth1 10.0.0.2/24.
+fn pair() -> Pair {
+    let w = world(7);
+    let stacks = stack_adapter::install(&w).unwrap();
+    let (a, b) = {
+        let mut r = w.rtnl();
+        (r.netns_add("vg-a").unwrap(), r.netns_add("vg-b").unwrap())
+    };
+    let (va, vb) = veth_pair(&w, a, "veth0", b, "veth1").unwrap();
+    {
+        let mut r = w.rtnl();
+        r.set_address(&va, MacAddr([2, 0, 0, 0, 0, 0x0a])).unwrap();
+        r.set_address(&vb, MacAddr([2, 0, 0, 0, 0, 0x0b])).unwrap();
+        stacks.of(a).addr_add(&mut r, va.ifindex(), v4("10.0.0.1"), 24, &AddrOpts::default()).unwrap();
+        stacks.of(b).addr_add(&mut r, vb.ifindex(), v4("10.0.0.2"), 24, &AddrOpts::default()).unwrap();
+    }
+    up(&w, &[&va, &vb]);
+    Pair { w, stacks, a, b, va, vb }
+}
+
+#[test]
+fn three_pings_count_like_linux() {
+    let p = pair();
+    let mut cpu = p.w.cpu(0).unwrap();
+    let mut o = PingOpts::new(v4("10.0.0.2"), 3);
+    o.interval_ns = SEC / 5;
+    o.timeout_ns = Some(SEC);
+    let rep = p.stacks.of(p.a).ping(&mut cpu, &o).unwrap();
+    assert_eq!((rep.transmitted, rep.received, rep.exit_code), (3, 3, 0), "{rep:?}");
+    let seqs: Vec<u16> = rep
+        .events
+        .iter()
+        .filter_map(|e| if let PingEvent::Reply { seq, .. } = e.1 { Some(seq) } else { None })
+        .collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    for d in [&p.va, &p.vb] {
+        let s = d.stats64();
+        assert_eq!((s.rx_bytes, s.rx_packets, s.tx_bytes, s.tx_packets), (336, 4, 336, 4), "{}", d.name());
+    }
+    assert_eq!(rep.time_ns, 2 * SEC / 5);
+    assert_eq!(p.stacks.of(p.a).neigh_lookup(p.va.ifindex(), v4("10.0.0.2")).unwrap().0, Nud::Reachable);
+    assert_eq!(p.stacks.of(p.b).neigh_lookup(p.vb.ifindex(), v4("10.0.0.1")).unwrap().0, Nud::Delay);
+    // 5 s later the DELAY entry probes by unicast and is confirmed.
+    drop(cpu);
+    p.w.advance(6 * SEC).unwrap();
+    assert_eq!(p.stacks.of(p.b).neigh_lookup(p.vb.ifindex(), v4("10.0.0.1")).unwrap().0, Nud::Reachable);
+    let s = p.vb.stats64();
+    assert_eq!((s.tx_bytes, s.tx_packets), (336 + 42, 5));
+}
+
+#[test]
+fn absent_address_sends_three_arp_requests_and_fails() {
+    let p = pair();
+    let mut cpu = p.w.cpu(0).unwrap();
+    let mut o = PingOpts::new(v4("10.0.0.9"), 2);
+    o.timeout_ns = Some(SEC);
+    let rep = p.stacks.of(p.a).ping(&mut cpu, &o).unwrap();
+    assert_eq!((rep.transmitted, rep.received, rep.exit_code), (2, 0, 1), "{rep:?}");
+    assert_eq!(p.va.stats64().tx_packets, 2, "two ARP requests by the time ping exits");
+    assert_eq!(p.stacks.of(p.a).neigh_lookup(p.va.ifindex(), v4("10.0.0.9")).unwrap().0, Nud::Incomplete);
+    cpu.advance(5 * SEC);
+    let s = p.va.stats64();
+    assert_eq!((s.tx_bytes, s.tx_packets), (126, 3), "three broadcast requests, nothing else");
+    assert_eq!(p.stacks.of(p.a).neigh_lookup(p.va.ifindex(), v4("10.0.0.9")).unwrap().0, Nud::Failed);
+    // The host-unreachable errors for the two queued pings go to 10.0.0.1 via lo, which is down.
+    let lo = p.w.rtnl().dev_by_name(p.a, "lo").unwrap();
+    assert_eq!(lo.stats64().tx_dropped, 2);
+}
