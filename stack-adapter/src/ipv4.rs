@@ -138,6 +138,7 @@ impl Inner {
         // inet_insert_ifa: a primary goes after the last primary, a secondary at the end.
         let pos = if secondary { d.in4.len() } else { d.in4.iter().rposition(|x| !x.secondary).map_or(0, |p| p + 1) };
         d.in4.insert(pos, ia.clone());
+        self.conf.inet_addr_added(ifindex);
         if up {
             self.fib_add_ifaddr(ifindex, &ia);
         }
@@ -590,7 +591,7 @@ impl Inner {
             return;
         }
         let nh = rt.gw.unwrap_or(h.dst);
-        let parms = self.conf.neigh_parms(Family::V4, ifindex);
+        let parms = self.parms(Family::Inet, ifindex);
         let mut acts = Vec::new();
         let (res, skb) = self.neigh4.resolve(self.now, ifindex, nh, skb, &parms, &mut acts, Some(h.src));
         match res {
@@ -770,11 +771,11 @@ impl Inner {
                     || (out != Some(ifindex) && self.neigh4.is_proxy(ifindex, tip));
                 if proxy {
                     self.neigh_event_ns4(ifindex, sip, sha);
-                    let delay = self.conf.neigh_parms(Family::V4, ifindex).proxy_delay;
+                    let delay = self.parms(Family::Inet, ifindex).proxy_delay;
                     if requeued || pkt_type == PktType::Host || delay == 0 {
                         self.arp_send(cpu, ifindex, ARPOP_REPLY, sha, me, tip, sha, sip);
                     } else {
-                        let qlen = self.conf.neigh_parms(Family::V4, ifindex).proxy_qlen;
+                        let qlen = self.parms(Family::Inet, ifindex).proxy_qlen;
                         if self.proxy_q.len() <= qlen {
                             let at = self.now + self.rng.below(delay);
                             self.proxy_q.push((at, ifindex, b.to_vec()));
@@ -808,7 +809,7 @@ impl Inner {
             create = is_garp || (op == ARPOP_REPLY && unicast_sip);
         }
         if existing || create {
-            let parms = self.conf.neigh_parms(Family::V4, ifindex);
+            let parms = self.parms(Family::Inet, ifindex);
             let updated = self.neigh4.get(ifindex, sip).map_or(self.now as i64, |n| n.updated);
             let override_ = self.now as i64 > updated + parms.locktime as i64 || is_garp;
             let state = if op != ARPOP_REPLY || pkt_type != PktType::Host { Nud::Stale } else { Nud::Reachable };
@@ -828,7 +829,7 @@ impl Inner {
 
     /// `neigh_event_ns`: the requester's entry, STALE with override.
     fn neigh_event_ns4(&mut self, ifindex: u32, sip: Ipv4Addr, sha: MacAddr) {
-        let parms = self.conf.neigh_parms(Family::V4, ifindex);
+        let parms = self.parms(Family::Inet, ifindex);
         let mut acts = Vec::new();
         let flags = UpdateFlags { override_: true, ..UpdateFlags::default() };
         self.neigh4.update(
@@ -1304,7 +1305,8 @@ impl Inner {
             return true;
         }
         let now = self.now;
-        let e = self.icmp_peers.entry(peer).or_insert((0, now.saturating_sub(60 * SEC)));
+        // A new peer's bucket starts full (rate_last = jiffies - 60 s, capped at the burst).
+        let e = self.icmp_peers.entry(peer).or_insert((6 * timeout, now));
         let mut tokens = e.0 + (now - e.1);
         tokens = tokens.min(6 * timeout);
         e.1 = now;

@@ -375,7 +375,7 @@ impl Stack {
                 out[48..].copy_from_slice(&payload);
                 let hlim = opts.ttl.unwrap_or_else(|| {
                     let oif = opts.oif.unwrap_or(0);
-                    g.conf.hop_limit6(oif)
+                    g.conf.ipv6_hop_limit(oif).unwrap_or(64)
                 });
                 write_ip6(&mut out, IPPROTO_ICMPV6, hlim, s, d);
                 let sum = csum_add(pseudo6(s, d, out.len() - 40, IPPROTO_ICMPV6), &out[40..]);

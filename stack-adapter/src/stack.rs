@@ -231,8 +231,7 @@ impl Stack {
         let ifindex = dev.ifindex();
         match ev {
             NetdevEvent::Register => {
-                let lo = dev.raw_flags().contains(IfFlags::LOOPBACK);
-                g.conf.add_dev(ifindex, lo);
+                g.conf.add_dev(ifindex, dev.raw_flags(), dev.mtu());
                 g.devs.insert(ifindex, DevEntry { dev: dev.clone(), in4: Vec::new(), in6: Vec::new() });
             }
             NetdevEvent::Up => {
@@ -257,6 +256,7 @@ impl Stack {
                 g.pending_drops.extend(q);
             }
             NetdevEvent::ChangeMtu => {
+                g.conf.dev_mtu_changed(ifindex, dev.mtu());
                 g.v6_change_mtu(ifindex);
             }
             NetdevEvent::Unregister => {
@@ -580,9 +580,7 @@ impl Stack {
         self.with_rtnl(rtnl, |g| {
             let names: BTreeMap<String, u32> =
                 g.devs.values().map(|d| (d.dev.name().to_string(), d.ifindex())).collect();
-            let mtus: BTreeMap<u32, u32> = g.devs.values().map(|d| (d.ifindex(), d.dev.mtu())).collect();
-            let changes =
-                g.conf.write(name, value, |n| names.get(n).copied(), |i| mtus.get(&i).copied().unwrap_or(1500))?;
+            let changes = g.conf.write(name, value, |n| names.get(n).copied())?;
             g.sysctl_changed(&changes);
             Ok(())
         })
@@ -839,6 +837,24 @@ impl Inner {
         self.devs.values().find(|d| d.is_loopback()).map(DevEntry::ifindex)
     }
 
+    /// The neighbour parameters of `ifindex` for `family`, in the neighbour layer's units.
+    pub(crate) fn parms(&self, family: Family, ifindex: u32) -> crate::neigh::NeighParms {
+        let p = self.conf.neigh_parms(family, ifindex);
+        crate::neigh::NeighParms {
+            mcast_probes: p.mcast_probes,
+            ucast_probes: p.ucast_probes,
+            app_probes: p.app_probes,
+            mcast_reprobes: p.mcast_reprobes,
+            retrans_time: p.retrans_time_ns,
+            base_reachable_time: p.base_reachable_time_ns,
+            delay_probe_time: p.delay_probe_time_ns,
+            locktime: p.locktime_ns,
+            queue_len_bytes: p.queue_len_bytes as usize,
+            proxy_delay: p.proxy_delay_ns,
+            proxy_qlen: p.proxy_qlen as usize,
+        }
+    }
+
     pub(crate) fn mib_inc(&mut self, name: &'static str) {
         *self.mib.entry(name).or_insert(0) += 1;
     }
@@ -906,12 +922,14 @@ impl Inner {
     pub(crate) fn run_timers(&mut self, cpu: &mut Cpu) {
         let now = self.now;
         let mut acts = Vec::new();
-        let conf = &self.conf;
-        self.neigh4.run_timers(now, |i| conf.neigh_parms(Family::V4, i), &mut acts);
+        let p4: BTreeMap<u32, crate::neigh::NeighParms> =
+            self.devs.keys().map(|&i| (i, self.parms(Family::Inet, i))).collect();
+        let p6: BTreeMap<u32, crate::neigh::NeighParms> =
+            self.devs.keys().map(|&i| (i, self.parms(Family::Inet6, i))).collect();
+        self.neigh4.run_timers(now, |i| p4.get(&i).copied().unwrap_or_default(), &mut acts);
         self.neigh_actions4(cpu, acts);
         let mut acts6 = Vec::new();
-        let conf = &self.conf;
-        self.neigh6.run_timers(now, |i| conf.neigh_parms(Family::V6, i), &mut acts6);
+        self.neigh6.run_timers(now, |i| p6.get(&i).copied().unwrap_or_default(), &mut acts6);
         self.neigh_actions6(cpu, acts6);
         // Proxy ARP replies whose delay is over.
         let due: Vec<(u64, u32, Vec<u8>)> = {
@@ -1073,11 +1091,11 @@ impl Inner {
         let mut acts6 = Vec::new();
         match addr {
             IpAddr::V4(a) => {
-                let p = self.conf.neigh_parms(Family::V4, ifindex);
+                let p = self.parms(Family::Inet, ifindex);
                 self.neigh4.update(now, ifindex, a, lladdr, state, flags, true, &p, &mut self.rng, &mut acts4);
             }
             IpAddr::V6(a) => {
-                let p = self.conf.neigh_parms(Family::V6, ifindex);
+                let p = self.parms(Family::Inet6, ifindex);
                 self.neigh6.update(now, ifindex, a, lladdr, state, flags, true, &p, &mut self.rng, &mut acts6);
             }
         }
