@@ -201,7 +201,7 @@ impl<A: RouteAddr> Fib<A> {
     /// the same key first; IPv6's fib6 tree likewise; equal keys by metric.
     pub fn dump(&self) -> Vec<&Route<A>> {
         let mut v: Vec<&Route<A>> = self.routes.iter().collect();
-        v.sort_by(|a, b| (a.dst.bits(), a.plen, a.metric).cmp(&(b.dst.bits(), b.plen, b.metric)));
+        v.sort_by_key(|r| (r.dst.bits(), r.plen, r.metric));
         v
     }
 

@@ -354,7 +354,7 @@ impl Inner {
                 }
             }
         }
-        v.sort_by(|a, b| (a.dst.bits(), a.plen).cmp(&(b.dst.bits(), b.plen)));
+        v.sort_by_key(|r| (r.dst.bits(), r.plen));
         v.dedup_by(|a, b| a.dst == b.dst && a.plen == b.plen);
         v
     }
@@ -481,14 +481,14 @@ impl Inner {
                 let src = prefsrc.or_else(|| self.inet_select_addr(ifindex, Some(gw.unwrap_or(dst)), scope));
                 Rt4 { rtype, ifindex, gw, src, mtu }
             };
-        if dst == Ipv4Addr::BROADCAST || dst.is_multicast() {
-            if let Some(o) = oif {
-                if !up(o) {
-                    return Err(OutErr::NoRoute);
-                }
-                let t = if dst.is_multicast() { RouteType::Unicast } else { RouteType::Broadcast };
-                return Ok(mk(t, o, None, None, Scope::Link, None));
+        if (dst == Ipv4Addr::BROADCAST || dst.is_multicast())
+            && let Some(o) = oif
+        {
+            if !up(o) {
+                return Err(OutErr::NoRoute);
             }
+            let t = if dst.is_multicast() { RouteType::Unicast } else { RouteType::Broadcast };
+            return Ok(mk(t, o, None, None, Scope::Link, None));
         }
         if let Some(i) = self.broadcast_dev4(dst)
             && oif.is_none_or(|o| o == i)

@@ -12,9 +12,10 @@
 //! MLD, TCP retransmissions are timers armed on the World; nothing reads the wall clock.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod addrconf;
 pub mod fib;
 mod ipv4;
-pub mod ipv6;
+mod ipv6;
 pub mod neigh;
 pub mod ping;
 mod sock;
@@ -22,9 +23,9 @@ mod stack;
 pub mod sysctl;
 mod wire;
 
+pub use addrconf::{AddrFlags, Ipv6AddrInfo};
 pub use fib::{Proto, Route, RouteType, Scope};
 pub use ipv4::InAddr;
-pub use ipv6::In6Addr;
 pub use neigh::{NeighParms, Nud};
 pub use ping::{PingEvent, PingOpts, PingReport};
 pub use sock::{SockError, SocketId, TcpState};

@@ -268,7 +268,8 @@ impl<A: Ord + Copy> NeighTable<A> {
     }
 
     /// `neigh_resolve_output` / `__neigh_event_send` for a packet to `addr` on `ifindex`.
-    /// `solicit` receives the probe to send now, if any.
+    /// `actions` receives the probe to send now, if any.
+    #[allow(clippy::too_many_arguments)]
     pub fn resolve(
         &mut self,
         now: u64,

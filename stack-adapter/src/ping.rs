@@ -270,7 +270,7 @@ impl Stack {
         ident: u16,
         rep: &mut PingReport,
         sent_at: &[u64],
-        got: &mut Vec<bool>,
+        got: &mut [bool],
         start: u64,
         last: &mut u64,
         opts: &PingOpts,

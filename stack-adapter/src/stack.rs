@@ -27,8 +27,6 @@ pub type Mib = BTreeMap<&'static str, u64>;
 pub(crate) struct DevEntry {
     pub(crate) dev: Arc<NetDevice>,
     pub(crate) in4: Vec<InAddr>,
-    /// IPv6 addresses (configured or autoconfigured), ordered as `ip -6 addr` prints them.
-    pub(crate) in6: Vec<crate::ipv6::In6Addr>,
 }
 
 impl DevEntry {
@@ -59,7 +57,6 @@ pub(crate) struct PingSock {
 
 /// The state behind the stack's lock.
 pub(crate) struct Inner {
-    pub(crate) ns: NetnsId,
     pub(crate) devs: BTreeMap<u32, DevEntry>,
     pub(crate) fib4: Fib<Ipv4Addr>,
     pub(crate) fib6: Fib<Ipv6Addr>,
@@ -184,7 +181,6 @@ impl Stack {
             ns,
             me: me.clone(),
             inner: Mutex::new(Inner {
-                ns,
                 devs: BTreeMap::new(),
                 fib4: Fib::default(),
                 fib6: Fib::default(),
@@ -232,7 +228,8 @@ impl Stack {
         match ev {
             NetdevEvent::Register => {
                 g.conf.add_dev(ifindex, dev.raw_flags(), dev.mtu());
-                g.devs.insert(ifindex, DevEntry { dev: dev.clone(), in4: Vec::new(), in6: Vec::new() });
+                g.devs.insert(ifindex, DevEntry { dev: dev.clone(), in4: Vec::new() });
+                g.v6_register(ifindex);
             }
             NetdevEvent::Up => {
                 g.inet_up(ifindex);
@@ -376,7 +373,7 @@ impl Stack {
                 }
             }
             if v6 {
-                while let Some(a) = g.devs.get(&ifindex).and_then(|d| d.in6.last().map(|a| (a.addr, a.prefix_len))) {
+                while let Some(a) = g.addrs6(ifindex).last().map(|a| (a.addr, a.prefix_len)) {
                     if g.inet6_addr_del(ifindex, a.0, Some(a.1)).is_err() {
                         break;
                     }
@@ -393,8 +390,13 @@ impl Stack {
     }
 
     /// The IPv6 addresses of `ifindex`, in `ip addr` order.
-    pub fn addrs6(&self, ifindex: u32) -> Vec<crate::ipv6::In6Addr> {
-        self.inner.lock().devs.get(&ifindex).map(|d| d.in6.clone()).unwrap_or_default()
+    pub fn addrs6(&self, ifindex: u32) -> Vec<crate::addrconf::Ipv6AddrInfo> {
+        self.inner.lock().addrs6(ifindex)
+    }
+
+    /// The IPv6 multicast groups of `ifindex` (`ip -6 maddr`).
+    pub fn groups6(&self, ifindex: u32) -> Vec<crate::addrconf::McGroup> {
+        self.inner.lock().v6.ac.groups(ifindex)
     }
 
     /// True if `addr` is a local address of this namespace (the weak host model's test).
@@ -953,6 +955,7 @@ impl Inner {
         self.neigh_actions4(cpu, a4);
         let a6 = std::mem::take(&mut self.deferred_neigh6);
         self.neigh_actions6(cpu, a6);
+        self.v6_flush_tx(cpu);
         let mut rounds = 0;
         while self.smol_dirty && rounds < 8 {
             rounds += 1;

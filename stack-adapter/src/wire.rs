@@ -51,6 +51,7 @@ pub(crate) struct Ip4 {
     pub(crate) ihl: usize,
     pub(crate) tos: u8,
     pub(crate) tot_len: usize,
+    #[allow(dead_code)]
     pub(crate) id: u16,
     pub(crate) df: bool,
     pub(crate) mf: bool,

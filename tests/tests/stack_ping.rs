@@ -21,14 +21,27 @@ struct Pair {
     vb: std::sync::Arc<netdev_core::NetDevice>,
 }
 
-/// The golden veth-ping set-up: vg-a/veth0 10.0.0.1/24 (02:..:0a), vg-b/veth1 10.0.0.2/24.
+/// The golden veth-ping set-up: vg-a/veth0 10.0.0.1/24 (02:..:0a), vg-b/veth1 10.0.0.2/24,
+/// IPv6 disabled in both namespaces before the devices exist (as the recording did).
 fn pair() -> Pair {
+    pair_v6(false)
+}
+
+fn pair_v6(ipv6: bool) -> Pair {
     let w = world(7);
     let stacks = stack_adapter::install(&w).unwrap();
     let (a, b) = {
         let mut r = w.rtnl();
         (r.netns_add("vg-a").unwrap(), r.netns_add("vg-b").unwrap())
     };
+    if !ipv6 {
+        let mut r = w.rtnl();
+        for ns in [a, b] {
+            for k in ["all", "default"] {
+                stacks.of(ns).sysctl_set(&mut r, &format!("net.ipv6.conf.{k}.disable_ipv6"), "1").unwrap();
+            }
+        }
+    }
     let (va, vb) = veth_pair(&w, a, "veth0", b, "veth1").unwrap();
     {
         let mut r = w.rtnl();
@@ -88,4 +101,42 @@ fn absent_address_sends_three_arp_requests_and_fails() {
     // The host-unreachable errors for the two queued pings go to 10.0.0.1 via lo, which is down.
     let lo = p.w.rtnl().dev_by_name(p.a, "lo").unwrap();
     assert_eq!(lo.stats64().tx_dropped, 2);
+}
+
+/// reference/linux-golden/veth-ipv6-up: what IPv6 sends on link-up, counted on each end.
+#[test]
+fn ipv6_link_up_traffic_counts_like_linux() {
+    let p = pair_v6(true);
+    let mut cpu = p.w.cpu(0).unwrap();
+    cpu.advance(3 * SEC);
+    for d in [&p.va, &p.vb] {
+        let s = d.stats64();
+        assert_eq!((s.tx_bytes, s.tx_packets, s.rx_bytes, s.rx_packets), (516, 6, 516, 6), "{} at 3 s", d.name());
+    }
+    cpu.advance(7 * SEC);
+    for d in [&p.va, &p.vb] {
+        let s = d.stats64();
+        assert_eq!((s.tx_bytes, s.tx_packets, s.rx_bytes, s.rx_packets), (586, 7, 586, 7), "{} at 10 s", d.name());
+    }
+    let ll: Vec<_> =
+        p.stacks.of(p.a).addrs6(p.va.ifindex()).iter().map(|a| (a.addr.to_string(), a.prefix_len)).collect();
+    assert_eq!(ll, [("fe80::ff:fe00:a".to_string(), 64)]);
+    // A link-local ping: NS with SLLA (86), NA (86), echo 118 bytes each way.
+    let mut o = PingOpts::new("fe80::ff:fe00:b".parse().unwrap(), 1);
+    o.oif = Some(p.va.ifindex());
+    let before = p.va.stats64();
+    let rep = p.stacks.of(p.a).ping(&mut cpu, &o).unwrap();
+    assert_eq!(rep.received, 1, "{rep:?}");
+    let s = p.va.stats64();
+    assert_eq!((s.tx_bytes - before.tx_bytes, s.tx_packets - before.tx_packets), (86 + 118, 2));
+    assert_eq!((s.rx_bytes - before.rx_bytes, s.rx_packets - before.rx_packets), (86 + 118, 2));
+}
+
+#[test]
+fn disable_ipv6_sends_nothing() {
+    let p = pair();
+    let mut cpu = p.w.cpu(0).unwrap();
+    cpu.advance(10 * SEC);
+    assert_eq!(p.va.stats64().tx_packets, 0);
+    assert!(p.stacks.of(p.a).addrs6(p.va.ifindex()).is_empty());
 }

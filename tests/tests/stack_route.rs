@@ -31,6 +31,14 @@ fn net(mtu2: Option<u32>) -> Net {
         let mut rt = w.rtnl();
         (rt.netns_add("h1").unwrap(), rt.netns_add("r").unwrap(), rt.netns_add("h2").unwrap())
     };
+    {
+        let mut rt = w.rtnl();
+        for ns in [h1, r, h2] {
+            for k in ["all", "default"] {
+                stacks.of(ns).sysctl_set(&mut rt, &format!("net.ipv6.conf.{k}.disable_ipv6"), "1").unwrap();
+            }
+        }
+    }
     let (e1, r1) = veth_pair(&w, h1, "eth0", r, "r1").unwrap();
     let (e2, r2) = veth_pair(&w, h2, "eth0", r, "r2").unwrap();
     if let Some(m) = mtu2 {
