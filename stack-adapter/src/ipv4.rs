@@ -1135,11 +1135,21 @@ impl Inner {
 
     /// `ip_local_deliver`: ICMP here, TCP/UDP to smoltcp, other protocols unreachable.
     fn ip_local_deliver(&mut self, cpu: &mut Cpu, ifindex: u32, skb: Skb, h: &Ip4, bcast: bool) {
-        let _ = ifindex;
         if h.mf || h.frag_off != 0 {
-            // Reassembly (ip_defrag) is not modelled: fragments for local delivery are dropped.
-            self.mib_inc("IpReasmFails");
-            cpu.kfree_skb(skb, DropReason::NotSpecified, None);
+            // ip_defrag: queue the fragment; the last one delivers the whole datagram.
+            self.mib_inc("IpReasmReqds");
+            let frag = skb.data()[..h.tot_len].to_vec();
+            cpu.consume_skb(skb);
+            match self.defrag4.add(self.now, &frag, h) {
+                Defrag::Queued => {}
+                Defrag::Dropped => self.mib_inc("IpReasmFails"),
+                Defrag::Done(whole) => {
+                    self.mib_inc("IpReasmOKs");
+                    let Ok(h2) = Ip4::parse(&whole) else { return };
+                    let skb = Self::skb_from(cpu, &whole);
+                    self.ip_local_deliver(cpu, ifindex, skb, &h2, bcast);
+                }
+            }
             return;
         }
         self.mib_inc("IpInDelivers");
@@ -1369,4 +1379,108 @@ fn fragment4(pkt: &[u8], h: &Ip4, mtu: usize) -> Vec<Vec<u8>> {
         off = end;
     }
     out
+}
+
+/// `ipfrag_time`.
+const IPFRAG_TIME: u64 = 30 * SEC;
+/// `ipfrag_high_thresh`.
+const IPFRAG_HIGH_THRESH: usize = 4 << 20;
+
+/// IPv4 reassembly queues (`net/ipv4/ip_fragment.c`), keyed like `ipq` by source, destination,
+/// id and protocol.
+#[derive(Debug, Default)]
+pub(crate) struct Defrag4 {
+    queues: std::collections::BTreeMap<(Ipv4Addr, Ipv4Addr, u16, u8), FragQueue>,
+    mem: usize,
+}
+
+#[derive(Debug)]
+struct FragQueue {
+    expires: u64,
+    /// Payload pieces by offset.
+    parts: std::collections::BTreeMap<usize, Vec<u8>>,
+    /// The header of the first fragment (offset 0).
+    first: Option<Vec<u8>>,
+    /// Payload length, once the last fragment arrived.
+    total: Option<usize>,
+}
+
+pub(crate) enum Defrag {
+    Queued,
+    Dropped,
+    Done(Vec<u8>),
+}
+
+impl Defrag4 {
+    pub(crate) fn add(&mut self, now: u64, pkt: &[u8], h: &Ip4) -> Defrag {
+        let payload = &pkt[h.ihl..h.tot_len];
+        if self.mem + payload.len() > IPFRAG_HIGH_THRESH {
+            return Defrag::Dropped;
+        }
+        let key = (h.src, h.dst, h.id, h.proto);
+        let q = self.queues.entry(key).or_insert_with(|| FragQueue {
+            expires: now + IPFRAG_TIME,
+            parts: std::collections::BTreeMap::new(),
+            first: None,
+            total: None,
+        });
+        let off = usize::from(h.frag_off) * 8;
+        if !h.mf {
+            q.total = Some(off + payload.len());
+        }
+        if off == 0 {
+            q.first = Some(pkt[..h.ihl].to_vec());
+        }
+        if q.parts.insert(off, payload.to_vec()).is_none() {
+            self.mem += payload.len();
+        }
+        let (Some(total), Some(first)) = (q.total, q.first.as_ref()) else { return Defrag::Queued };
+        let mut end = 0;
+        for (&o, p) in &q.parts {
+            if o > end {
+                return Defrag::Queued;
+            }
+            end = end.max(o + p.len());
+        }
+        if end < total {
+            return Defrag::Queued;
+        }
+        let mut whole = first.clone();
+        let mut at = 0;
+        for (&o, p) in &q.parts {
+            if o + p.len() > at {
+                whole.extend_from_slice(&p[at - o..]);
+                at = o + p.len();
+            }
+        }
+        let len = whole.len() as u16;
+        whole[2..4].copy_from_slice(&len.to_be_bytes());
+        whole[6] &= 0x40;
+        whole[7] = 0;
+        fix_ip4_csum(&mut whole);
+        if let Some(q) = self.queues.remove(&key) {
+            self.mem -= q.parts.values().map(Vec::len).sum::<usize>();
+        }
+        Defrag::Done(whole)
+    }
+
+    pub(crate) fn next_deadline(&self) -> Option<u64> {
+        self.queues.values().map(|q| q.expires).min()
+    }
+
+    /// Expired queues (`ip_expire`): the first fragment of each, for the ICMP error.
+    pub(crate) fn expire(&mut self, now: u64) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let keys: Vec<_> = self.queues.iter().filter(|q| q.1.expires <= now).map(|q| *q.0).collect();
+        for k in keys {
+            if let Some(q) = self.queues.remove(&k) {
+                self.mem -= q.parts.values().map(Vec::len).sum::<usize>();
+                if let (Some(mut h), Some(p0)) = (q.first, q.parts.get(&0)) {
+                    h.extend_from_slice(p0);
+                    out.push(h);
+                }
+            }
+        }
+        out
+    }
 }

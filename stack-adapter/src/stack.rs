@@ -77,6 +77,7 @@ pub(crate) struct Inner {
     pub(crate) pmtu: BTreeMap<IpAddr, (u32, u64)>,
     pub(crate) armed: Option<(TimerId, u64)>,
     pub(crate) now: u64,
+    pub(crate) defrag4: crate::ipv4::Defrag4,
     /// Packets to free at the next flush (queued on neighbours that went away).
     pub(crate) pending_drops: Vec<Skb>,
     /// Neighbour actions raised under RTNL, carried out at the next flush (needs a CPU).
@@ -198,6 +199,7 @@ impl Stack {
                 pmtu: BTreeMap::new(),
                 armed: None,
                 now: 0,
+                defrag4: crate::ipv4::Defrag4::default(),
                 pending_drops: Vec::new(),
                 deferred_neigh4: Vec::new(),
                 deferred_neigh6: Vec::new(),
@@ -905,6 +907,7 @@ impl Inner {
             self.neigh6.next_deadline(),
             self.proxy_q.iter().map(|p| p.0).min(),
             self.v6_next_deadline(),
+            self.defrag4.next_deadline(),
             self.smol.poll_at(now),
         ]
         .into_iter()
@@ -943,6 +946,11 @@ impl Inner {
             self.arp_proxy_reply(cpu, ifindex, &arp);
         }
         self.v6_timers(cpu);
+        for first in self.defrag4.expire(now) {
+            // ip_expire: "fragment reassembly time exceeded" when the first fragment came.
+            self.mib_inc("IpReasmTimeout");
+            self.icmp_send4(cpu, &first, 11, 1, 0, None);
+        }
         self.smol_dirty = true;
     }
 

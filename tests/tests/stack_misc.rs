@@ -312,3 +312,18 @@ fn configuration_errors_are_linux_errors() {
     assert_eq!((e.errno(), e.extack()), (Errno::Enetdown, Some("Nexthop device is not up")));
     let _ = MacAddr([0; 6]);
 }
+
+#[test]
+fn large_ping_is_fragmented_and_reassembled() {
+    let p = pair(8, None);
+    let mut cpu = p.w.cpu(0).unwrap();
+    let mut o = PingOpts::new(ip("10.0.0.2"), 2);
+    o.size = 3000;
+    let rep = p.stacks.of(p.a).ping(&mut cpu, &o).unwrap();
+    assert_eq!(rep.received, 2, "{rep:?}");
+    let s = p.va.stats64();
+    // ARP + 2 x 3 fragments (1500 + 1500 + 68 bytes of IP, plus 14 each).
+    assert_eq!((s.tx_packets, s.tx_bytes), (7, 42 + 2 * (3 * 14 + 1500 + 1500 + 68)));
+    assert_eq!(p.stacks.of(p.b).mib().get("IpReasmOKs"), Some(&2));
+    assert_eq!(p.stacks.of(p.a).mib().get("IpReasmOKs"), Some(&2), "the replies were fragmented too");
+}
