@@ -1007,7 +1007,7 @@ impl Inner {
         if is_lo {
             // Looped-back packets keep their output route: straight to local delivery.
             let bcast = h.dst == Ipv4Addr::BROADCAST || self.broadcast_dev4(h.dst).is_some();
-            self.ip_local_deliver(cpu, ifindex, skb, &h, bcast);
+            self.ip_local_deliver(cpu, skb, &h, bcast);
             return;
         }
         let martian_src = |s: Ipv4Addr| s.is_multicast() || s == Ipv4Addr::BROADCAST;
@@ -1017,13 +1017,13 @@ impl Inner {
             return;
         }
         if h.dst == Ipv4Addr::BROADCAST || (h.src.is_unspecified() && h.dst.is_unspecified()) {
-            self.ip_local_deliver(cpu, ifindex, skb, &h, true);
+            self.ip_local_deliver(cpu, skb, &h, true);
             return;
         }
         if h.dst.is_multicast() {
             let mc_ok = self.dev(ifindex).is_some_and(|d| d.raw_flags().contains(IfFlags::MULTICAST));
             if mc_ok && h.dst == Ipv4Addr::new(224, 0, 0, 1) {
-                self.ip_local_deliver(cpu, ifindex, skb, &h, true);
+                self.ip_local_deliver(cpu, skb, &h, true);
             } else {
                 cpu.kfree_skb(skb, DropReason::IpInvalidDest, None);
             }
@@ -1046,10 +1046,10 @@ impl Inner {
                     cpu.kfree_skb(skb, DropReason::IpInvalidSource, None);
                     return;
                 }
-                self.ip_local_deliver(cpu, ifindex, skb, &h, true);
+                self.ip_local_deliver(cpu, skb, &h, true);
             }
             Some((RouteType::Local, _)) => match self.validate_source4(ifindex, h.src, 0) {
-                Ok(()) => self.ip_local_deliver(cpu, ifindex, skb, &h, false),
+                Ok(()) => self.ip_local_deliver(cpu, skb, &h, false),
                 Err(e) => {
                     let r = if e == Errno::Exdev { DropReason::IpRpfilter } else { DropReason::IpLocalSource };
                     if e == Errno::Exdev {
@@ -1134,7 +1134,7 @@ impl Inner {
     }
 
     /// `ip_local_deliver`: ICMP here, TCP/UDP to smoltcp, other protocols unreachable.
-    fn ip_local_deliver(&mut self, cpu: &mut Cpu, ifindex: u32, skb: Skb, h: &Ip4, bcast: bool) {
+    fn ip_local_deliver(&mut self, cpu: &mut Cpu, skb: Skb, h: &Ip4, bcast: bool) {
         if h.mf || h.frag_off != 0 {
             // ip_defrag: queue the fragment; the last one delivers the whole datagram.
             self.mib_inc("IpReasmReqds");
@@ -1147,7 +1147,7 @@ impl Inner {
                     self.mib_inc("IpReasmOKs");
                     let Ok(h2) = Ip4::parse(&whole) else { return };
                     let skb = Self::skb_from(cpu, &whole);
-                    self.ip_local_deliver(cpu, ifindex, skb, &h2, bcast);
+                    self.ip_local_deliver(cpu, skb, &h2, bcast);
                 }
             }
             return;

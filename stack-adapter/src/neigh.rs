@@ -153,6 +153,8 @@ pub struct Neigh {
     queue_bytes: usize,
     /// Added by the administrator (`ip neigh add`), as `NTF_*`/`NEIGH_UPDATE_F_ADMIN`.
     pub admin: bool,
+    /// Creation order within the table (dumps list the newest first, as a bucket's chain does).
+    pub seq: u64,
 }
 
 impl fmt::Debug for Neigh {
@@ -206,6 +208,7 @@ pub enum Resolve {
 /// A neighbour table (`struct neigh_table`) for one address family, keyed by (ifindex, address).
 pub struct NeighTable<A: Ord + Copy> {
     entries: BTreeMap<(u32, A), Neigh>,
+    next_seq: u64,
     proxies: BTreeSet<(u32, A)>,
     /// `parms->reachable_time`: base_reachable_time randomised by `neigh_rand_reach_time`.
     reachable_time: BTreeMap<u32, u64>,
@@ -219,7 +222,7 @@ impl<A: Ord + Copy + fmt::Debug> fmt::Debug for NeighTable<A> {
 
 impl<A: Ord + Copy> Default for NeighTable<A> {
     fn default() -> Self {
-        NeighTable { entries: BTreeMap::new(), proxies: BTreeSet::new(), reachable_time: BTreeMap::new() }
+        NeighTable { entries: BTreeMap::new(), next_seq: 0, proxies: BTreeSet::new(), reachable_time: BTreeMap::new() }
     }
 }
 
@@ -229,9 +232,11 @@ impl<A: Ord + Copy> NeighTable<A> {
         self.entries.get(&(ifindex, addr))
     }
 
-    /// Every entry, ordered by (ifindex, address).
+    /// Every entry, newest first (the order `ip neigh` shows them in).
     pub fn iter(&self) -> impl Iterator<Item = (u32, A, &Neigh)> {
-        self.entries.iter().map(|(&(i, a), n)| (i, a, n))
+        let mut v: Vec<(u32, A, &Neigh)> = self.entries.iter().map(|(&(i, a), n)| (i, a, n)).collect();
+        v.sort_by_key(|e| std::cmp::Reverse(e.2.seq));
+        v.into_iter()
     }
 
     /// Proxy entries (`pneigh`).
@@ -282,7 +287,9 @@ impl<A: Ord + Copy> NeighTable<A> {
     ) -> (Resolve, Option<Skb>) {
         let now_u = now;
         let now = now as i64;
+        let seq = self.next_seq;
         let n = self.entries.entry((ifindex, addr)).or_insert_with(|| Neigh {
+            seq,
             state: Nud::Failed,
             lladdr: None,
             updated: now,
@@ -295,6 +302,9 @@ impl<A: Ord + Copy> NeighTable<A> {
             queue_bytes: 0,
             admin: false,
         });
+        if n.seq == seq {
+            self.next_seq += 1;
+        }
         // A new entry starts as NUD_NONE; it behaves as FAILED below (not STALE/INCOMPLETE).
         n.used = now;
         match n.state {
@@ -367,7 +377,9 @@ impl<A: Ord + Copy> NeighTable<A> {
         if !create && !self.entries.contains_key(&(ifindex, addr)) {
             return false;
         }
+        let seq = self.next_seq;
         let n = self.entries.entry((ifindex, addr)).or_insert_with(|| Neigh {
+            seq,
             state: Nud::Failed,
             lladdr: None,
             updated: now,
@@ -380,6 +392,9 @@ impl<A: Ord + Copy> NeighTable<A> {
             queue_bytes: 0,
             admin: false,
         });
+        if n.seq == seq {
+            self.next_seq += 1;
+        }
         let old = n.state;
         if !flags.admin && matches!(old, Nud::Noarp | Nud::Permanent) {
             return true;

@@ -390,3 +390,132 @@ impl Stack {
 fn src_oif(_opts: &PingOpts) -> Option<u32> {
     None
 }
+
+/// iputils' `%g` for the loss percentage (six significant digits, no trailing zeros).
+fn pct_g(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let digits = 6 - 1 - v.abs().log10().floor() as i32;
+    let s = format!("{:.*}", digits.max(0) as usize, v);
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+}
+
+/// `time=` as iputils prints a trip time given in microseconds.
+fn trip(us: u64) -> String {
+    if us >= 100_000 - 50 {
+        format!("{}", (us + 500) / 1000)
+    } else if us >= 10_000 - 5 {
+        format!("{}.{:01}", (us + 50) / 1000, ((us + 50) % 1000) / 100)
+    } else if us >= 1000 {
+        format!("{}.{:02}", (us + 5) / 1000, ((us + 5) % 1000) / 10)
+    } else {
+        format!("{}.{:03}", us / 1000, us % 1000)
+    }
+}
+
+fn icmp4_error_text(t: u8, code: u8, info: u32) -> String {
+    match (t, code) {
+        (3, 0) => "Destination Net Unreachable".into(),
+        (3, 1) => "Destination Host Unreachable".into(),
+        (3, 2) => "Destination Protocol Unreachable".into(),
+        (3, 3) => "Destination Port Unreachable".into(),
+        (3, 4) => format!("Frag needed and DF set (mtu = {info})"),
+        (3, 13) => "Packet filtered".into(),
+        (3, c) => format!("Dest Unreachable, Bad Code: {c}"),
+        (11, 0) => "Time to live exceeded".into(),
+        (11, 1) => "Frag reassembly time exceeded".into(),
+        (12, _) => "Parameter problem".into(),
+        (t, c) => format!("Bad ICMP type: {t}, code: {c}"),
+    }
+}
+
+fn icmp6_error_text(t: u8, code: u8, info: u32) -> String {
+    match (t, code) {
+        (1, 0) => "Destination unreachable: No route".into(),
+        (1, 1) => "Destination unreachable: Administratively prohibited".into(),
+        (1, 2) => "Destination unreachable: Beyond scope of source address".into(),
+        (1, 3) => "Destination unreachable: Address unreachable".into(),
+        (1, 4) => "Destination unreachable: Port unreachable".into(),
+        (2, _) => format!("Packet too big: mtu={info}"),
+        (3, 0) => "Time exceeded: Hop limit".into(),
+        (3, 1) => "Time exceeded: Defragmentation failure".into(),
+        (4, _) => "Parameter problem".into(),
+        (t, c) => format!("Unknown icmp type: {t}, code: {c}"),
+    }
+}
+
+impl PingReport {
+    /// What iputils `ping` (20221126) prints: (stdout, stderr). Times are virtual.
+    pub fn iputils_output(&self) -> (String, String) {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let mut err = String::new();
+        match self.dst {
+            IpAddr::V4(d) => {
+                let _ = writeln!(out, "PING {d} ({d}) {}({}) bytes of data.", self.size, self.size + 28);
+            }
+            IpAddr::V6(d) => {
+                let _ = writeln!(out, "PING {d}({d}) {} data bytes", self.size);
+            }
+        }
+        for (_, e) in &self.events {
+            match e {
+                PingEvent::Reply { seq, from, ttl, bytes, rtt_ns, dup } => {
+                    let _ = write!(
+                        out,
+                        "{bytes} bytes from {from}: icmp_seq={seq} ttl={ttl} time={} ms",
+                        trip(rtt_ns / 1000)
+                    );
+                    if *dup {
+                        out.push_str(" (DUP!)");
+                    }
+                    out.push('\n');
+                }
+                PingEvent::Error { seq, from, icmp_type, code, info, v6 } => {
+                    let text = if *v6 {
+                        icmp6_error_text(*icmp_type, *code, *info)
+                    } else {
+                        icmp4_error_text(*icmp_type, *code, *info)
+                    };
+                    let _ = writeln!(out, "From {from} icmp_seq={seq} {text}");
+                }
+                PingEvent::LocalError { mtu, .. } => {
+                    let _ = writeln!(err, "ping: local error: message too long, mtu={mtu}");
+                }
+                PingEvent::SendError { err: e, .. } => {
+                    let _ = writeln!(err, "ping: sendmsg: {e}");
+                }
+            }
+        }
+        let _ = writeln!(out, "\n--- {} ping statistics ---", self.dst);
+        let _ = write!(out, "{} packets transmitted, {} received", self.transmitted, self.received);
+        if self.duplicates > 0 {
+            let _ = write!(out, ", +{} duplicates", self.duplicates);
+        }
+        if self.errors > 0 {
+            let _ = write!(out, ", +{} errors", self.errors);
+        }
+        if self.transmitted > 0 {
+            let loss =
+                f64::from(self.transmitted - self.received.min(self.transmitted)) * 100.0 / f64::from(self.transmitted);
+            let _ = write!(out, ", {}% packet loss", pct_g(loss));
+        }
+        let _ = writeln!(out, ", time {}ms", self.time_ns / 1_000_000);
+        if self.received > 0 {
+            let us: Vec<u64> = self.rtts.iter().map(|r| r / 1000).collect();
+            let n = us.len() as u64;
+            let (min, max) = (us.iter().copied().min().unwrap_or(0), us.iter().copied().max().unwrap_or(0));
+            let sum: u64 = us.iter().sum();
+            let sum2: u128 = us.iter().map(|&x| u128::from(x) * u128::from(x)).sum();
+            let avg = sum / n;
+            let var = (sum2 / u128::from(n)).saturating_sub(u128::from(avg) * u128::from(avg));
+            let mdev = (var as f64).sqrt() as u64;
+            let ms = |v: u64| format!("{}.{:03}", v / 1000, v % 1000);
+            let _ = writeln!(out, "rtt min/avg/max/mdev = {}/{}/{}/{} ms", ms(min), ms(avg), ms(max), ms(mdev));
+        } else {
+            out.push('\n');
+        }
+        (out, err)
+    }
+}

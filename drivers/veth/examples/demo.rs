@@ -1,28 +1,18 @@
-//! The README's main job until the `vnet` command exists: a veth pair across two namespaces,
-//! frames sent both ways, and both ends printed the way `ip -s link` prints them.
+//! The README's main job until the `vnet` command exists: the recorded golden scenario
+//! `reference/linux-golden/veth-ping` replayed on the simulator — two namespaces joined by a
+//! veth, addresses, `ping -c 3 -i 0.2`, a ping to an absent address — with `ping`, `ip neigh`
+//! and `ip -s link` printed the way iputils and iproute2 print them.
 //!
 //! ```text
 //! cargo run --release -p netdev-veth --example demo
 //! ```
 
 use std::fmt::Write as _;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::IpAddr;
 
-use netdev_core::{Cpu, IfFlags, NetDevice, NetnsId, NewLink, ProtocolHandler, Result, Rtnl, Skb, World, WorldConfig};
+use netdev_core::{IfFlags, MacAddr, NetDevice, NetnsId, NewLink, Result, Rtnl, World, WorldConfig};
 use netdev_veth::{PeerNetns, PeerSpec, Veth, VethConfig};
-
-/// Counts and consumes what reaches a namespace's stack.
-#[derive(Default)]
-struct Sink(AtomicU64);
-
-impl ProtocolHandler for Sink {
-    fn receive(&self, cpu: &mut Cpu, _: &Arc<NetDevice>, _: &Arc<NetDevice>, skb: Skb) -> Result<(), Skb> {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        cpu.consume_skb(skb);
-        Ok(())
-    }
-}
+use stack_adapter::{AddrOpts, PingOpts, Stack};
 
 /// iproute2's flag list (`print_link_flags`): NO-CARRIER first, then the table order.
 fn flag_list(dev: &NetDevice) -> String {
@@ -98,63 +88,106 @@ fn ip_s_link(rtnl: &Rtnl<'_>, ns: NetnsId) -> String {
     s
 }
 
-fn frame(dst: &NetDevice, src: &NetDevice, seq: u16) -> Vec<u8> {
-    let mut f = vec![0u8; 98];
-    f[..6].copy_from_slice(&dst.address().octets());
-    f[6..12].copy_from_slice(&src.address().octets());
-    f[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
-    f[14..16].copy_from_slice(&seq.to_be_bytes());
-    f
+fn ip_neigh(rtnl: &Rtnl<'_>, stack: &Stack, ns: NetnsId) -> String {
+    let mut s = String::new();
+    for n in stack.neighbours().iter().filter(|n| !n.proxy) {
+        let dev = rtnl.dev_by_index(ns, n.ifindex).map(|d| d.name().to_string()).unwrap_or_default();
+        let _ = write!(s, "{} dev {dev} ", n.addr);
+        if let Some(ll) = n.lladdr {
+            let _ = write!(s, "lladdr {ll} ");
+        }
+        let _ = writeln!(s, "{} ", n.state);
+    }
+    s
 }
 
 fn main() -> Result<()> {
+    const SEC: u64 = 1_000_000_000;
     let world = World::new(WorldConfig { seed: 42, cpus: 1, ..WorldConfig::default() });
     netdev_veth::register(&world)?;
-    let (ns1, ns2, a, b) = {
+    let stacks = stack_adapter::install(&world)?;
+    let nodev = || netdev_core::Error::new(netdev_core::Errno::Enodev);
+    let (a, b, va, vb) = {
         let mut rtnl = world.rtnl();
-        let ns1 = rtnl.netns_add("ns1")?;
-        let ns2 = rtnl.netns_add("ns2")?;
-        // ip -n ns1 link add veth0 type veth peer name veth1 netns ns2
-        let cfg = VethConfig {
-            peer: PeerSpec { name: Some("veth1".into()), netns: Some(PeerNetns::Id(ns2)), ..PeerSpec::default() },
-        };
-        let req = NewLink { name: Some("veth0".into()), ..NewLink::in_netns(ns1) };
-        let a = rtnl.newlink("veth", &req, &(Box::new(cfg) as _))?;
-        let b = Veth::peer_of(&a).ok_or(netdev_core::Error::new(netdev_core::Errno::Enodev))?;
-        println!("# before: ip -n ns1 -s link; ip -n ns2 -s link (both ends down)");
-        print!("{}", ip_s_link(&rtnl, ns1));
-        for (ns, dev) in [(ns1, &a), (ns2, &b)] {
-            rtnl.set_up(dev, true)?;
-            let sink: Arc<dyn ProtocolHandler> = Arc::new(Sink::default());
-            rtnl.set_protocol_handler(ns, Some(sink))?;
+        let a = rtnl.netns_add("vg-a")?;
+        let b = rtnl.netns_add("vg-b")?;
+        for ns in [a, b] {
+            for k in ["all", "default"] {
+                let st = stacks.get(ns).ok_or_else(nodev)?;
+                st.sysctl_set(&mut rtnl, &format!("net.ipv6.conf.{k}.disable_ipv6"), "1")
+                    .map_err(netdev_core::Error::new)?;
+            }
         }
-        (ns1, ns2, a, b)
+        // ip link add veth0 netns vg-a address 02:00:00:00:00:0a type veth
+        //     peer name veth1 netns vg-b address 02:00:00:00:00:0b
+        let cfg = VethConfig {
+            peer: PeerSpec {
+                name: Some("veth1".into()),
+                netns: Some(PeerNetns::Id(b)),
+                address: Some(MacAddr([2, 0, 0, 0, 0, 0x0b])),
+                ..PeerSpec::default()
+            },
+        };
+        let req = NewLink {
+            name: Some("veth0".into()),
+            address: Some(MacAddr([2, 0, 0, 0, 0, 0x0a])),
+            ..NewLink::in_netns(a)
+        };
+        let va = rtnl.newlink("veth", &req, &(Box::new(cfg) as _))?;
+        let vb = Veth::peer_of(&va).ok_or_else(nodev)?;
+        let sa = stacks.get(a).ok_or_else(nodev)?;
+        let sb = stacks.get(b).ok_or_else(nodev)?;
+        sa.addr_add(&mut rtnl, va.ifindex(), "10.0.0.1".parse().map_err(|_| nodev())?, 24, &AddrOpts::default())?;
+        sb.addr_add(&mut rtnl, vb.ifindex(), "10.0.0.2".parse().map_err(|_| nodev())?, 24, &AddrOpts::default())?;
+        rtnl.set_up(&va, true)?;
+        rtnl.set_up(&vb, true)?;
+        (a, b, va, vb)
     };
-    let mut cpu = world.cpu(0).ok_or(netdev_core::Error::new(netdev_core::Errno::Enodev))?;
-    // 10 frames ns1 -> ns2, 5 back, each 98 bytes (a 56-byte ping's frame size).
-    for seq in 0..10 {
-        let skb = cpu.alloc_frame(&frame(&b, &a, seq));
-        cpu.dev_queue_xmit(&a, skb);
+    let sa = stacks.get(a).ok_or_else(nodev)?;
+    let sb = stacks.get(b).ok_or_else(nodev)?;
+    let mut cpu = world.cpu(0).ok_or_else(nodev)?;
+    let show = |cmd: &str, out: &str| {
+        println!("$ {cmd}");
+        print!("{out}");
+    };
+    let ping = |cpu: &mut netdev_core::Cpu, cmd: &str, o: &PingOpts| {
+        println!("$ {cmd}");
+        match sa.ping(cpu, o) {
+            Ok(r) => {
+                let (out, err) = r.iputils_output();
+                print!("{out}{err}");
+            }
+            Err(e) => println!("ping: connect: {e}"),
+        }
+    };
+    let dst: IpAddr = "10.0.0.2".parse().map_err(|_| nodev())?;
+    let mut o = PingOpts::new(dst, 3);
+    o.interval_ns = SEC / 5;
+    o.timeout_ns = Some(SEC);
+    ping(&mut cpu, "ip netns exec vg-a ping -c 3 -i 0.2 -W 1 10.0.0.2", &o);
+    {
+        let rtnl = world.rtnl();
+        show("ip -n vg-a -s link show veth0", &ip_s_link(&rtnl, a).split_inclusive('\n').skip(6).collect::<String>());
+        show("ip -n vg-b -s link show veth1", &ip_s_link(&rtnl, b).split_inclusive('\n').skip(6).collect::<String>());
+        show("ip -n vg-a neigh show", &ip_neigh(&rtnl, &sa, a));
+        show("ip -n vg-b neigh show", &ip_neigh(&rtnl, &sb, b));
     }
-    for seq in 0..5 {
-        let skb = cpu.alloc_frame(&frame(&a, &b, seq));
-        cpu.dev_queue_xmit(&b, skb);
-    }
-    cpu.run_until_idle(1000);
-    // One frame that does not fit veth1's MTU: dropped, counted on both ends.
-    world.rtnl().set_mtu(&a, 9000)?;
-    let mut big = frame(&b, &a, 99);
-    big.resize(3000, 0);
-    let skb = cpu.alloc_frame(&big);
-    cpu.dev_queue_xmit(&a, skb);
-    cpu.run_until_idle(1000);
-
+    let mut o = PingOpts::new("10.0.0.9".parse().map_err(|_| nodev())?, 2);
+    o.timeout_ns = Some(SEC);
+    ping(&mut cpu, "ip netns exec vg-a ping -c 2 -W 1 10.0.0.9", &o);
+    println!("# sleep 5 (let ARP resolution for 10.0.0.9 finish)");
+    cpu.advance(5 * SEC);
     let rtnl = world.rtnl();
-    println!("\n# after 10 frames ns1->ns2, 5 back, one 3000-byte frame over veth1's MTU");
-    println!("$ ip -n ns1 -s link");
-    print!("{}", ip_s_link(&rtnl, ns1));
-    println!("$ ip -n ns2 -s link");
-    print!("{}", ip_s_link(&rtnl, ns2));
-    println!("\ndelivered {} dropped {} {:?}", world.total_delivered(), world.total_drops(), world.drop_counts());
+    show("ip -n vg-a -s link", &ip_s_link(&rtnl, a));
+    show("ip -n vg-b -s link", &ip_s_link(&rtnl, b));
+    show("ip -n vg-a neigh show", &ip_neigh(&rtnl, &sa, a));
+    let _ = (&va, &vb, IfFlags::UP);
+    println!(
+        "\n# {} packets consumed, {} dropped {:?}, in {} ms of virtual time",
+        world.total_consumed(),
+        world.total_drops(),
+        world.drop_counts(),
+        world.now() / 1_000_000
+    );
     Ok(())
 }
