@@ -255,7 +255,7 @@ impl Idev {
         self.find_idev(ctx);
         if ctx.cnf.disable_ipv6 {
             // The kernel returns EACCES, which netdev_core::Errno does not have yet.
-            return Err(Error::with_msg(Errno::Eperm, "ipv6: IPv6 is disabled on this device"));
+            return Err(Error::with_msg(Errno::Eacces, "ipv6: IPv6 is disabled on this device"));
         }
         if !self.link.is_loopback {
             ctx.out.push(Output::McastRouteAdded { ifindex: self.ifindex() });

@@ -536,8 +536,8 @@ impl Addrconf {
     ///
     /// Errors, as the kernel's: ENODEV for an unknown device, EEXIST "address already assigned"
     /// if the device has it (whatever the prefix length), EADDRNOTAVAIL for ::, a
-    /// multicast or (off loopback) the loopback address; with `disable_ipv6` the kernel's EACCES
-    /// is reported as EPERM with the kernel's message, `netdev_core::Errno` having no EACCES.
+    /// multicast or (off loopback) the loopback address; EACCES "ipv6: IPv6 is disabled on this
+    /// device" with `disable_ipv6`.
     pub fn addr_add(
         &mut self,
         now: u64,
