@@ -49,7 +49,14 @@ impl Timers {
     }
 
     pub(crate) fn cancel(&mut self, id: TimerId) -> bool {
-        self.armed.remove(&id.0).is_some()
+        let found = self.armed.remove(&id.0).is_some();
+        // Cancelled entries leave the heap lazily; compact once they dominate it, so a timer
+        // cancelled and re-armed per packet costs amortised O(log n) and no memory growth.
+        if self.heap.len() > 2 * self.armed.len() + 64 {
+            let armed = &self.armed;
+            self.heap.retain(|Reverse((_, seq))| armed.contains_key(seq));
+        }
+        found
     }
 
     /// The earliest armed deadline, if any (cancelled entries are skipped lazily).
@@ -76,5 +83,24 @@ impl Timers {
 
     pub(crate) fn len(&self) -> usize {
         self.armed.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancelled_timers_do_not_accumulate() {
+        let mut t = Timers::default();
+        let keep = t.arm(5, Box::new(|_| None));
+        for i in 0..10_000 {
+            let id = t.arm(10 + i, Box::new(|_| None));
+            assert!(t.cancel(id));
+        }
+        assert!(t.heap.len() <= 2 * t.armed.len() + 64, "heap {}", t.heap.len());
+        assert_eq!(t.next_deadline(), Some(5));
+        assert!(t.cancel(keep));
+        assert_eq!(t.next_deadline(), None);
     }
 }

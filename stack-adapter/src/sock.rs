@@ -164,6 +164,10 @@ impl Smol {
             tcp::Socket::new(tcp::SocketBuffer::new(vec![0; TCP_BUF]), tcp::SocketBuffer::new(vec![0; TCP_BUF]));
         // Linux's delayed ACK is 40 ms min; smoltcp's default is 10 ms. Keep Linux's.
         s.set_ack_delay(Some(smoltcp::time::Duration::from_millis(40)));
+        // smoltcp's Nagle holds a short segment back while anything is unacknowledged; Linux's
+        // (Minshall's variant, tcp_nagle_check) only while a short one is. With smoltcp's a bulk
+        // transfer's last segment waits out the peer's delayed ACK, which Linux never does.
+        s.set_nagle_enabled(false);
         s
     }
 

@@ -283,8 +283,10 @@ impl Stack {
     pub(crate) fn rearm(&self, g: &mut Inner, world: &World) {
         let want = g.next_deadline();
         match (g.armed, want) {
-            (Some((_, at)), Some(w)) if at == w => return,
-            (None, None) => return,
+            // An armed timer at or before what is wanted stays: when it fires, the next
+            // deadline is recomputed. Only an earlier need moves it.
+            (Some((_, at)), Some(w)) if at <= w => return,
+            (Some(_), None) | (None, None) => return,
             _ => {}
         }
         if let Some((id, _)) = g.armed.take() {
