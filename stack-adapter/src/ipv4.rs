@@ -672,6 +672,20 @@ impl Inner {
         self.arp_send(cpu, ifindex, ARPOP_REQUEST, dst, me, saddr, MacAddr([0; 6]), target);
     }
 
+    /// `inetdev_send_gratuitous_arp`: one broadcast request per address, sender and target IP
+    /// both the address.
+    pub(crate) fn send_gratuitous_arp(&mut self, cpu: &mut Cpu, ifindex: u32) {
+        let Some(d) = self.devs.get(&ifindex) else { return };
+        if !d.needs_arp() {
+            return;
+        }
+        let (me, bc) = (d.dev.address(), d.dev.broadcast());
+        let addrs: Vec<Ipv4Addr> = d.in4.iter().map(|a| a.local).collect();
+        for a in addrs {
+            self.arp_send(cpu, ifindex, ARPOP_REQUEST, bc, me, a, MacAddr([0; 6]), a);
+        }
+    }
+
     /// `arp_create` + `arp_xmit`: a 28-byte ARP packet in an Ethernet frame.
     #[allow(clippy::too_many_arguments)]
     fn arp_send(

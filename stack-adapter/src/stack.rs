@@ -78,6 +78,8 @@ pub(crate) struct Inner {
     pub(crate) armed: Option<(TimerId, u64)>,
     pub(crate) now: u64,
     pub(crate) defrag4: crate::ipv4::Defrag4,
+    /// Devices owed gratuitous ARPs (arp_notify on NETDEV_UP / CHANGEADDR).
+    pub(crate) pending_garp: Vec<u32>,
     /// Packets to free at the next flush (queued on neighbours that went away).
     pub(crate) pending_drops: Vec<Skb>,
     /// Neighbour actions raised under RTNL, carried out at the next flush (needs a CPU).
@@ -200,6 +202,7 @@ impl Stack {
                 armed: None,
                 now: 0,
                 defrag4: crate::ipv4::Defrag4::default(),
+                pending_garp: Vec::new(),
                 pending_drops: Vec::new(),
                 deferred_neigh4: Vec::new(),
                 deferred_neigh6: Vec::new(),
@@ -235,6 +238,9 @@ impl Stack {
             }
             NetdevEvent::Up => {
                 g.inet_up(ifindex);
+                if g.conf.arp_notify(ifindex) > 0 {
+                    g.pending_garp.push(ifindex);
+                }
                 g.v6_dev_event(ifindex, true);
             }
             NetdevEvent::Down => {
@@ -249,6 +255,9 @@ impl Stack {
                 g.v6_dev_event(ifindex, false);
             }
             NetdevEvent::ChangeAddr => {
+                if g.conf.arp_notify(ifindex) > 0 {
+                    g.pending_garp.push(ifindex);
+                }
                 let q = g.neigh4.flush_dev(ifindex, true, false);
                 g.pending_drops.extend(q);
                 let q = g.neigh6.flush_dev(ifindex, true, false);
@@ -919,6 +928,7 @@ impl Inner {
             || !self.pending_drops.is_empty()
             || !self.deferred_neigh4.is_empty()
             || !self.deferred_neigh6.is_empty()
+            || !self.pending_garp.is_empty()
         {
             d = Some(now);
         }
@@ -966,6 +976,9 @@ impl Inner {
         let a6 = std::mem::take(&mut self.deferred_neigh6);
         self.neigh_actions6(cpu, a6);
         self.v6_flush_tx(cpu);
+        for ifindex in std::mem::take(&mut self.pending_garp) {
+            self.send_gratuitous_arp(cpu, ifindex);
+        }
         let mut rounds = 0;
         while self.smol_dirty && rounds < 8 {
             rounds += 1;

@@ -327,3 +327,21 @@ fn large_ping_is_fragmented_and_reassembled() {
     assert_eq!(p.stacks.of(p.b).mib().get("IpReasmOKs"), Some(&2));
     assert_eq!(p.stacks.of(p.a).mib().get("IpReasmOKs"), Some(&2), "the replies were fragmented too");
 }
+
+#[test]
+fn arp_notify_sends_one_gratuitous_request_per_address_on_up() {
+    let p = pair(9, None);
+    let mut cpu = p.w.cpu(0).unwrap();
+    {
+        let mut r = p.w.rtnl();
+        p.stacks.of(p.a).sysctl_set(&mut r, "net.ipv4.conf.veth0.arp_notify", "1").unwrap();
+        p.stacks.of(p.a).addr_add(&mut r, p.va.ifindex(), ip("10.0.0.5"), 24, &AddrOpts::default()).unwrap();
+        r.set_up(&p.va, false).unwrap();
+        r.set_up(&p.va, true).unwrap();
+    }
+    cpu.advance(0);
+    let s = p.va.stats64();
+    assert_eq!((s.tx_packets, s.tx_bytes), (2, 84), "two addresses, two 42-byte gratuitous requests");
+    // The peer had no entry and arp_accept is 0: nothing learned.
+    assert!(p.stacks.of(p.b).neighbours().is_empty());
+}

@@ -270,9 +270,7 @@ fn list_is_sorted_depth_first_by_bytes() {
     assert!(pos("net.ipv4.conf.lo.tag") < pos("net.ipv4.icmp_echo_ignore_all"));
     assert!(pos("net.ipv4.ip_default_ttl") < pos("net.ipv4.ip_forward"));
     assert!(pos("net.ipv4.ip_unprivileged_port_start") < pos("net.ipv4.neigh.default.anycast_delay"));
-    assert!(
-        pos("net.ipv4.neigh.default.base_reachable_time") < pos("net.ipv4.neigh.default.base_reachable_time_ms")
-    );
+    assert!(pos("net.ipv4.neigh.default.base_reachable_time") < pos("net.ipv4.neigh.default.base_reachable_time_ms"));
     assert!(pos("net.ipv4.neigh.lo.unres_qlen_bytes") < pos("net.ipv6.conf.all.accept_dad"));
     assert!(pos("net.ipv6.conf.lo.use_tempaddr") < pos("net.ipv6.neigh.default.anycast_delay"));
     let expected = 2 + GlobalKnob::ALL.len() - 1
