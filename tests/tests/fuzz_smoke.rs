@@ -3,7 +3,7 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use netdev_core::Rng;
-use vnet_tests::fuzz::{Op, control_plane, netlink_parse, veth_rx};
+use vnet_tests::fuzz::{Op, control_plane, netlink_parse, stack_rx, veth_rx};
 
 fn random_bytes(rng: &mut Rng, max: u64) -> Vec<u8> {
     let n = rng.below(max + 1) as usize;
@@ -44,5 +44,30 @@ fn control_plane_smoke() {
         let mut u = Unstructured::new(&bytes);
         let ops = Vec::<Op>::arbitrary(&mut u).unwrap_or_default();
         control_plane(&ops);
+    }
+}
+
+#[test]
+fn stack_rx_smoke() {
+    let mut rng = Rng::new(4);
+    for _ in 0..60 {
+        let mut data = Vec::new();
+        for _ in 0..rng.below(60) {
+            let kind = rng.next_u64() as u8;
+            let len = rng.below(256) as u8;
+            data.push(kind);
+            data.push(len);
+            // Mostly header-shaped bytes: start from a valid-looking IPv4/ARP/IPv6 prefix.
+            let mut body: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+            if body.len() >= 20 && kind % 3 == 1 {
+                body[9] = [1, 6, 17, 2][rng.below(4) as usize];
+                body[8] = rng.below(3) as u8;
+            }
+            if body.len() >= 8 && kind % 3 == 0 {
+                body[..6].copy_from_slice(&[0, 1, 8, 0, 6, 4]);
+            }
+            data.extend(body);
+        }
+        stack_rx(&data);
     }
 }
