@@ -26,6 +26,10 @@ pub(crate) struct Timers {
     heap: BinaryHeap<Reverse<(u64, u64)>>,
     armed: BTreeMap<u64, TimerFn>,
     next_seq: u64,
+    /// Timers are being run at this instant: one armed now for this instant or earlier fires
+    /// a nanosecond later (as a kernel timer armed from a timer fires on the next tick), so a
+    /// callback that keeps arming "now" cannot stop the clock.
+    pub(crate) running_at: Option<u64>,
 }
 
 impl fmt::Debug for Timers {
@@ -36,6 +40,10 @@ impl fmt::Debug for Timers {
 
 impl Timers {
     pub(crate) fn arm(&mut self, deadline: u64, f: TimerFn) -> TimerId {
+        let deadline = match self.running_at {
+            Some(t) => deadline.max(t + 1),
+            None => deadline,
+        };
         let seq = self.next_seq;
         self.next_seq += 1;
         self.heap.push(Reverse((deadline, seq)));

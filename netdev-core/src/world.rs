@@ -247,7 +247,9 @@ impl World {
             let due = self.inner.timers.lock().pop_due(target);
             let Some((id, deadline, mut f)) = due else { break };
             self.inner.clock_ns.fetch_max(deadline, Ordering::AcqRel);
+            self.inner.timers.lock().running_at = Some(deadline);
             let rearm = f(cpu);
+            self.inner.timers.lock().running_at = None;
             // Softirqs run after the timer: what it sent is received before the next one fires.
             cpu.run_until_idle(TIMER_RX_BUDGET);
             if let Some(next) = rearm {

@@ -84,3 +84,32 @@ fn timers_run_on_the_advancing_cpu_and_world_advance_needs_a_free_one() {
     assert_eq!(*seen.lock(), Some(0));
     assert_eq!(w.now(), 10);
 }
+
+/// A timer whose callback keeps arming a new timer for the current instant cannot stop the
+/// clock: each new one fires a nanosecond later, so `advance` returns.
+#[test]
+fn a_timer_arming_now_from_a_timer_cannot_livelock() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    fn arm(w: &World, at: u64, n: Arc<AtomicU64>) {
+        let w2 = w.clone();
+        w.timer_add(
+            at,
+            Box::new(move |cpu| {
+                let k = n.fetch_add(1, Ordering::Relaxed);
+                if k < 1_000_000 {
+                    arm(&w2, cpu.now(), n.clone());
+                }
+                None
+            }),
+        );
+    }
+    let w = World::new(WorldConfig::default());
+    let n = Arc::new(AtomicU64::new(0));
+    arm(&w, 10, n.clone());
+    w.advance(1000).unwrap();
+    assert_eq!(w.now(), 1000);
+    // Fired at 10, 11, ..., 1000: one per nanosecond, not a million at t=10.
+    assert_eq!(n.load(Ordering::Relaxed), 991);
+}

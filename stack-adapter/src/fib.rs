@@ -213,8 +213,12 @@ impl<A: RouteAddr> Fib<A> {
 
     /// Add a route; false if one with the same key exists (EEXIST).
     pub fn add(&mut self, r: Route<A>) -> bool {
+        // IPv4 keys routes by prefix, tos and priority (EEXIST for `ip route add`); the kernel's
+        // own prefix routes are added with NLM_F_APPEND (fib_magic), so two devices on one
+        // subnet each get theirs. IPv6 keys by device and gateway too.
+        let same_dev = r.proto == Proto::Kernel || A::BITS != 32;
         if self.routes.iter().any(|x| {
-            x.dst == r.dst && x.plen == r.plen && x.metric == r.metric && (A::BITS == 32 || x.ifindex == r.ifindex)
+            x.dst == r.dst && x.plen == r.plen && x.metric == r.metric && (!same_dev || x.ifindex == r.ifindex)
         }) {
             return false;
         }

@@ -812,14 +812,15 @@ impl Inner {
             if is_garp {
                 let t = self.addr_type4(sip);
                 addr_type = Some(t);
-                if t != RouteType::Unicast {
+                if t != RouteType::Unicast || sip.is_multicast() {
                     is_garp = false;
                 }
             }
         }
         let mut create = false;
         if accept && !existing {
-            let unicast_sip = addr_type.unwrap_or_else(|| self.addr_type4(sip)) == RouteType::Unicast;
+            let unicast_sip =
+                !sip.is_multicast() && addr_type.unwrap_or_else(|| self.addr_type4(sip)) == RouteType::Unicast;
             create = is_garp || (op == ARPOP_REPLY && unicast_sip);
         }
         if existing || create {
@@ -864,7 +865,7 @@ impl Inner {
     /// `ip_route_input_noref(tip, sip, dev)` as ARP uses it: the route type, or None where
     /// route input fails (martians, source validation, no forwarding).
     fn arp_route_input(&self, ifindex: u32, tip: Ipv4Addr, sip: Ipv4Addr) -> Option<RouteType> {
-        if sip.is_multicast() || sip == Ipv4Addr::BROADCAST || is_zeronet(tip) {
+        if sip.is_multicast() || sip == Ipv4Addr::BROADCAST || is_zeronet(sip) || is_zeronet(tip) {
             return None;
         }
         if (sip.is_loopback() || tip.is_loopback()) && !self.conf.route_localnet(ifindex) {
@@ -909,10 +910,12 @@ impl Inner {
     fn arp_filter(&mut self, ifindex: u32, sip: Ipv4Addr, _tip: Ipv4Addr) -> bool {
         match self.route_out4(sip, None) {
             Ok(rt) if rt.ifindex == ifindex => false,
-            _ => {
+            Ok(_) => {
                 self.mib_inc("ArpFilter");
                 true
             }
+            // No route back: refused, but not counted.
+            Err(_) => true,
         }
     }
 
@@ -977,8 +980,9 @@ impl Inner {
         }
         // Full check: the route back to the source.
         let no_addr = self.devs.get(&iif).is_none_or(|d| d.in4.is_empty());
-        let back = if self.local_dev4(src).is_some() {
-            Some((RouteType::Local, self.lo().unwrap_or(1)))
+        // A local source's route is the local route, whose nexthop is the owning device.
+        let back = if let Some(owner) = self.local_dev4(src) {
+            Some((RouteType::Local, owner))
         } else {
             self.fib4.lookup(src, None, |_| true).map(|r| (r.rtype, r.ifindex))
         };
@@ -1445,9 +1449,11 @@ impl Defrag4 {
         if off == 0 {
             q.first = Some(pkt[..h.ihl].to_vec());
         }
-        if q.parts.insert(off, payload.to_vec()).is_none() {
-            self.mem += payload.len();
+        // A repeated offset replaces the earlier piece (its bytes leave the accounting).
+        if let Some(old) = q.parts.insert(off, payload.to_vec()) {
+            self.mem -= old.len();
         }
+        self.mem += payload.len();
         let (Some(total), Some(first)) = (q.total, q.first.as_ref()) else { return Defrag::Queued };
         let mut end = 0;
         for (&o, p) in &q.parts {

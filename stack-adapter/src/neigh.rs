@@ -479,7 +479,13 @@ impl<A: Ord + Copy> NeighTable<A> {
     }
 
     /// `neigh_timer_handler` for every entry due by `now`.
-    pub fn run_timers(&mut self, now: u64, parms_of: impl Fn(u32) -> NeighParms, actions: &mut Vec<NeighAction<A>>) {
+    pub fn run_timers(
+        &mut self,
+        now: u64,
+        parms_of: impl Fn(u32) -> NeighParms,
+        src_of: impl Fn(&Skb) -> Option<A>,
+        actions: &mut Vec<NeighAction<A>>,
+    ) {
         for (&(ifindex, addr), n) in self.entries.iter_mut() {
             let Some(deadline) = n.timer else { continue };
             if deadline > now {
@@ -531,13 +537,16 @@ impl<A: Ord + Copy> NeighTable<A> {
                     actions.push(NeighAction::Failed { ifindex, addr, queued });
                 }
             }
-            n.timer = next;
+            // The kernel never re-arms sooner than HZ/100 ahead (neigh_timer_handler).
+            n.timer = next.map(|t| t.max(now + SEC / 100));
             if matches!(n.state, Nud::Incomplete | Nud::Probe) {
-                // neigh_probe: the solicitation decides unicast vs broadcast from the count.
+                // neigh_probe: the solicitation decides unicast vs broadcast from the count, and
+                // takes its source from the newest queued packet (skb_peek_tail).
                 let probes = n.probes;
                 n.probes += 1;
                 let unicast = if probes < parms.ucast_probes { n.lladdr } else { None };
-                actions.push(NeighAction::Solicit { ifindex, addr, unicast, trigger_src: None });
+                let trigger_src = n.queue.back().and_then(&src_of);
+                actions.push(NeighAction::Solicit { ifindex, addr, unicast, trigger_src });
             }
         }
     }

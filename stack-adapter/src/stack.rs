@@ -943,10 +943,20 @@ impl Inner {
             self.devs.keys().map(|&i| (i, self.parms(Family::Inet, i))).collect();
         let p6: BTreeMap<u32, crate::neigh::NeighParms> =
             self.devs.keys().map(|&i| (i, self.parms(Family::Inet6, i))).collect();
-        self.neigh4.run_timers(now, |i| p4.get(&i).copied().unwrap_or_default(), &mut acts);
+        let src4 = |skb: &Skb| {
+            let d = skb.data();
+            (d.len() >= 20).then(|| Ipv4Addr::new(d[12], d[13], d[14], d[15]))
+        };
+        self.neigh4.run_timers(now, |i| p4.get(&i).copied().unwrap_or_default(), src4, &mut acts);
         self.neigh_actions4(cpu, acts);
         let mut acts6 = Vec::new();
-        self.neigh6.run_timers(now, |i| p6.get(&i).copied().unwrap_or_default(), &mut acts6);
+        let src6 = |skb: &Skb| {
+            let d = skb.data();
+            let mut a = [0u8; 16];
+            a.copy_from_slice(d.get(8..24)?);
+            Some(Ipv6Addr::from(a))
+        };
+        self.neigh6.run_timers(now, |i| p6.get(&i).copied().unwrap_or_default(), src6, &mut acts6);
         self.neigh_actions6(cpu, acts6);
         // Proxy ARP replies whose delay is over.
         let due: Vec<(u64, u32, Vec<u8>)> = {

@@ -63,7 +63,7 @@ fn stack_rx_smoke() {
                 body[9] = [1, 6, 17, 2][rng.below(4) as usize];
                 body[8] = rng.below(3) as u8;
             }
-            if body.len() >= 8 && kind % 3 == 0 {
+            if body.len() >= 8 && kind.is_multiple_of(3) {
                 body[..6].copy_from_slice(&[0, 1, 8, 0, 6, 4]);
             }
             data.extend(body);
