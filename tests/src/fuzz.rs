@@ -271,3 +271,145 @@ pub fn stack_rx(data: &[u8]) {
     let r = sb.ping(&mut cpu, &PingOpts::new(ip_b, 1)).expect("route to own address");
     assert_eq!(r.received, 1, "{r:?}");
 }
+
+/// A control-plane or traffic operation against Worlds with the IP stack installed.
+#[derive(Arbitrary, Debug, Clone)]
+#[allow(missing_docs)]
+pub enum StackOp {
+    Link(Op),
+    Addr { dev: u8, host: u8, plen: u8, v6: bool, del: bool },
+    Route { dev: u8, net: u8, via: Option<u8>, del: bool },
+    Sysctl { which: u8, dev: u8, value: i8 },
+    Neigh { dev: u8, host: u8, proxy: bool, del: bool },
+    Ping { dev: u8, host: u8, size: u16, count: u8 },
+}
+
+const SYSCTLS: [&str; 12] = [
+    "net.ipv4.ip_forward",
+    "net.ipv4.conf.all.arp_ignore",
+    "net.ipv4.conf.{}.arp_announce",
+    "net.ipv4.conf.{}.arp_filter",
+    "net.ipv4.conf.all.rp_filter",
+    "net.ipv4.conf.{}.proxy_arp",
+    "net.ipv4.conf.{}.arp_accept",
+    "net.ipv6.conf.all.disable_ipv6",
+    "net.ipv6.conf.{}.disable_ipv6",
+    "net.ipv6.conf.all.forwarding",
+    "net.ipv4.neigh.{}.retrans_time_ms",
+    "net.ipv4.conf.{}.arp_notify",
+];
+
+/// Random configuration, traffic and time against namespaces with stacks: every call either
+/// works or returns an error, nothing panics or hangs, and deleting every namespace leaves the
+/// initial one with only `lo`.
+pub fn stack_control(ops: &[StackOp]) {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    use stack_adapter::{AddrOpts, Nud, PingOpts, RouteSpec};
+
+    let w = world_with(WorldConfig { seed: 13, cpus: 1, max_backlog: 128, ..WorldConfig::default() });
+    let stacks = stack_adapter::install(&w).expect("first install");
+    let mut cpu = w.cpu(0).expect("one free CPU");
+    let mut next_ns = 0u32;
+    for op in ops.iter().take(120) {
+        let nss: Vec<NetnsId> = w.rtnl().netns_list().into_iter().map(|(id, _)| id).collect();
+        let devs: Vec<Arc<NetDevice>> = nss.iter().flat_map(|&n| w.rtnl().devices(n)).collect();
+        let dev = |i: u8| devs[usize::from(i) % devs.len()].clone();
+        let v4 = |net: u8, host: u8| IpAddr::V4(Ipv4Addr::new(10, net % 4, 0, host));
+        match op.clone() {
+            StackOp::Link(Op::AddNetns) => {
+                next_ns += 1;
+                let _ = w.rtnl().netns_add(&format!("s{next_ns}"));
+            }
+            StackOp::Link(Op::DelNetns(i)) => {
+                let n = nss[usize::from(i) % nss.len()];
+                let _ = w.rtnl().netns_del(n);
+            }
+            StackOp::Link(Op::AddPair { ns_a, ns_b }) => {
+                let (a, b) = (nss[usize::from(ns_a) % nss.len()], nss[usize::from(ns_b) % nss.len()]);
+                let _ = veth_pair(&w, a, "va%d", b, "vb%d");
+            }
+            StackOp::Link(Op::Up(i, on)) => {
+                let _ = w.rtnl().set_up(&dev(i), on);
+            }
+            StackOp::Link(Op::Mtu(i, m)) => {
+                let _ = w.rtnl().set_mtu(&dev(i), 1200 + m % 9000);
+            }
+            StackOp::Link(Op::Move { dev: d, ns: n, rename }) => {
+                let n = nss[usize::from(n) % nss.len()];
+                let _ = w.rtnl().change_netns(&dev(d), n, rename.then_some("m%d"), None);
+            }
+            StackOp::Link(Op::Del(i)) => {
+                let _ = w.rtnl().dellink(&dev(i));
+            }
+            StackOp::Link(Op::Advance(ms)) => cpu.advance(u64::from(ms) * 1_000_000),
+            StackOp::Link(_) => {}
+            StackOp::Addr { dev: d, host, plen, v6, del } => {
+                let d = dev(d);
+                let Some(s) = stacks.get(d.netns()) else { continue };
+                let a =
+                    if v6 { IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, u16::from(host))) } else { v4(0, host) };
+                let mut r = w.rtnl();
+                let _ = if del {
+                    s.addr_del(&mut r, d.ifindex(), a, Some(plen % 130))
+                } else {
+                    s.addr_add(&mut r, d.ifindex(), a, plen % 130, &AddrOpts::default())
+                };
+            }
+            StackOp::Route { dev: d, net, via, del } => {
+                let d = dev(d);
+                let Some(s) = stacks.get(d.netns()) else { continue };
+                let mut rs = RouteSpec::new(v4(net, 0), 24);
+                rs.ifindex = Some(d.ifindex());
+                rs.gateway = via.map(|h| v4(0, h));
+                let mut r = w.rtnl();
+                let _ = if del { s.route_del(&mut r, &rs) } else { s.route_add(&mut r, &rs) };
+            }
+            StackOp::Sysctl { which, dev: d, value } => {
+                let d = dev(d);
+                let Some(s) = stacks.get(d.netns()) else { continue };
+                let name = SYSCTLS[usize::from(which) % SYSCTLS.len()].replace("{}", &d.name());
+                let _ = s.sysctl_set(&mut w.rtnl(), &name, &value.to_string());
+            }
+            StackOp::Neigh { dev: d, host, proxy, del } => {
+                let d = dev(d);
+                let Some(s) = stacks.get(d.netns()) else { continue };
+                let mut r = w.rtnl();
+                let a = v4(0, host);
+                let _ = match (proxy, del) {
+                    (true, false) => s.neigh_proxy_add(&mut r, d.ifindex(), a),
+                    (true, true) => s.neigh_proxy_del(&mut r, d.ifindex(), a),
+                    (false, false) => {
+                        s.neigh_add(&mut r, d.ifindex(), a, Some(MacAddr([2, 0, 0, 0, 1, host])), Nud::Permanent, true)
+                    }
+                    (false, true) => s.neigh_del(&mut r, d.ifindex(), a),
+                };
+            }
+            StackOp::Ping { dev: d, host, size, count } => {
+                let d = dev(d);
+                let Some(s) = stacks.get(d.netns()) else { continue };
+                let mut o = PingOpts::new(v4(0, host), u32::from(count % 4) + 1);
+                o.size = usize::from(size % 4000);
+                o.timeout_ns = Some(1_000_000_000);
+                let _ = s.ping(&mut cpu, &o);
+            }
+        }
+        cpu.run_until_idle(100_000);
+    }
+    cpu.advance(60_000_000_000);
+    drop(cpu);
+    let nss: Vec<NetnsId> = w.rtnl().netns_list().into_iter().map(|(id, _)| id).collect();
+    for n in nss.into_iter().filter(|&n| n != NetnsId::INIT) {
+        w.rtnl().netns_del(n).expect("existing namespace");
+    }
+    let devs = w.rtnl().devices(NetnsId::INIT);
+    for d in devs {
+        if d.link_kind().is_some() && d.reg_state() == netdev_core::RegState::Registered {
+            w.rtnl().dellink(&d).expect("deletable device");
+        }
+    }
+    let left: Vec<String> = w.rtnl().devices(NetnsId::INIT).iter().map(|d| d.name().to_string()).collect();
+    assert_eq!(left, ["lo"]);
+    assert!(stacks.get(NetnsId::INIT).is_some());
+    assert_eq!(w.rtnl().netns_list().len(), 1);
+}

@@ -3,7 +3,7 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use netdev_core::Rng;
-use vnet_tests::fuzz::{Op, control_plane, netlink_parse, stack_rx, veth_rx};
+use vnet_tests::fuzz::{Op, StackOp, control_plane, netlink_parse, stack_control, stack_rx, veth_rx};
 
 fn random_bytes(rng: &mut Rng, max: u64) -> Vec<u8> {
     let n = rng.below(max + 1) as usize;
@@ -69,5 +69,16 @@ fn stack_rx_smoke() {
             data.extend(body);
         }
         stack_rx(&data);
+    }
+}
+
+#[test]
+fn stack_control_smoke() {
+    let mut rng = Rng::new(5);
+    for _ in 0..40 {
+        let bytes = random_bytes(&mut rng, 1024);
+        let mut u = Unstructured::new(&bytes);
+        let ops = Vec::<StackOp>::arbitrary(&mut u).unwrap_or_default();
+        stack_control(&ops);
     }
 }
