@@ -140,3 +140,38 @@ fn disable_ipv6_sends_nothing() {
     assert_eq!(p.va.stats64().tx_packets, 0);
     assert!(p.stacks.of(p.a).addrs6(p.va.ifindex()).is_empty());
 }
+
+/// Global IPv6 addresses on both ends: after DAD, ping6 resolves with NDP and gets its replies;
+/// ::1 answers once lo is up.
+#[test]
+fn ipv6_global_ping_and_loopback() {
+    let p = pair_v6(true);
+    {
+        let mut r = p.w.rtnl();
+        p.stacks
+            .of(p.a)
+            .addr_add(&mut r, p.va.ifindex(), "fd00::1".parse().unwrap(), 64, &AddrOpts::default())
+            .unwrap();
+        p.stacks
+            .of(p.b)
+            .addr_add(&mut r, p.vb.ifindex(), "fd00::2".parse().unwrap(), 64, &AddrOpts::default())
+            .unwrap();
+    }
+    let mut cpu = p.w.cpu(0).unwrap();
+    // Tentative until DAD completes: no source yet.
+    assert!(!p.stacks.of(p.a).is_local("fd00::1".parse().unwrap()));
+    cpu.advance(3 * SEC);
+    assert!(p.stacks.of(p.a).is_local("fd00::1".parse().unwrap()));
+    let rep = p.stacks.of(p.a).ping(&mut cpu, &PingOpts::new("fd00::2".parse().unwrap(), 2)).unwrap();
+    assert_eq!(rep.received, 2, "{rep:?}");
+    assert_eq!(rep.src, "fd00::1".parse::<IpAddr>().unwrap());
+    let (state, ll) = p.stacks.of(p.a).neigh_lookup(p.va.ifindex(), "fd00::2".parse().unwrap()).unwrap();
+    assert_eq!((state, ll), (Nud::Reachable, Some(MacAddr([2, 0, 0, 0, 0, 0x0b]))));
+    let lo = p.w.rtnl().dev_by_name(p.a, "lo").unwrap();
+    up(&p.w, &[&lo]);
+    let a6: Vec<String> =
+        p.stacks.of(p.a).addrs6(lo.ifindex()).iter().map(|a| format!("{}/{}", a.addr, a.prefix_len)).collect();
+    assert_eq!(a6, ["::1/128"]);
+    let rep = p.stacks.of(p.a).ping(&mut cpu, &PingOpts::new("::1".parse().unwrap(), 1)).unwrap();
+    assert_eq!(rep.received, 1, "{rep:?}");
+}
