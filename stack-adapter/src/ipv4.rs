@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use netdev_core::{Cpu, DropReason, Errno, Error, IfFlags, MacAddr, PktType, Result, Skb};
 
 use crate::fib::{Proto, Route, RouteAddr, RouteType, Scope};
-use crate::neigh::{NeighAction, Nud, Resolve, UpdateFlags};
+use crate::neigh::{NeighAction, Nud, UpdateFlags};
 use crate::ping::PingRx;
 use crate::sock::SockError;
 use crate::stack::{AddrOpts, Inner, OutErr, RouteGet, RouteSpec, einval};
@@ -594,19 +594,7 @@ impl Inner {
         let parms = self.parms(Family::Inet, ifindex);
         let mut acts = Vec::new();
         let (res, skb) = self.neigh4.resolve(self.now, ifindex, nh, skb, &parms, &mut acts, Some(h.src));
-        match res {
-            Resolve::Ready(mac) => {
-                if let Some(skb) = skb {
-                    self.xmit(cpu, ifindex, skb, mac, ETH_P_IP);
-                }
-            }
-            Resolve::Queued => {}
-            Resolve::QueuedDropped(old) => {
-                for s in old {
-                    cpu.kfree_skb(s, DropReason::NeighQueueFull, None);
-                }
-            }
-        }
+        self.resolved(cpu, ifindex, res, skb, ETH_P_IP);
         self.neigh_actions4(cpu, acts);
     }
 
@@ -785,11 +773,11 @@ impl Inner {
                     || (out != Some(ifindex) && self.neigh4.is_proxy(ifindex, tip));
                 if proxy {
                     self.neigh_event_ns4(ifindex, sip, sha);
-                    let delay = self.parms(Family::Inet, ifindex).proxy_delay;
+                    let delay = self.parms(Family::Inet, ifindex).proxy_delay_ns;
                     if requeued || pkt_type == PktType::Host || delay == 0 {
                         self.arp_send(cpu, ifindex, ARPOP_REPLY, sha, me, tip, sha, sip);
                     } else {
-                        let qlen = self.parms(Family::Inet, ifindex).proxy_qlen;
+                        let qlen = self.parms(Family::Inet, ifindex).proxy_qlen as usize;
                         if self.proxy_q.len() <= qlen {
                             let at = self.now + self.rng.below(delay);
                             self.proxy_q.push((at, ifindex, b.to_vec()));
@@ -826,7 +814,7 @@ impl Inner {
         if existing || create {
             let parms = self.parms(Family::Inet, ifindex);
             let updated = self.neigh4.get(ifindex, sip).map_or(self.now as i64, |n| n.updated);
-            let override_ = self.now as i64 > updated + parms.locktime as i64 || is_garp;
+            let override_ = self.now as i64 > updated + parms.locktime_ns as i64 || is_garp;
             let state = if op != ARPOP_REPLY || pkt_type != PktType::Host { Nud::Stale } else { Nud::Reachable };
             let mut acts = Vec::new();
             let flags = UpdateFlags { override_, ..UpdateFlags::default() };
@@ -1345,33 +1333,6 @@ impl Inner {
             e.0 = tokens;
             false
         }
-    }
-}
-
-impl Ip4 {
-    /// The header of a (possibly truncated) packet quoted in an ICMP error.
-    pub(crate) fn parse_partial(b: &[u8]) -> std::result::Result<Ip4, Ip4Err> {
-        if b.len() < 20 || b[0] >> 4 != 4 {
-            return Err(Ip4Err::Hdr);
-        }
-        let ihl = usize::from(b[0] & 0xf) * 4;
-        if ihl < 20 || b.len() < ihl {
-            return Err(Ip4Err::Hdr);
-        }
-        let fo = u16::from_be_bytes([b[6], b[7]]);
-        Ok(Ip4 {
-            ihl,
-            tos: b[1],
-            tot_len: usize::from(u16::from_be_bytes([b[2], b[3]])),
-            id: u16::from_be_bytes([b[4], b[5]]),
-            df: fo & 0x4000 != 0,
-            mf: fo & 0x2000 != 0,
-            frag_off: fo & 0x1fff,
-            ttl: b[8],
-            proto: b[9],
-            src: Ipv4Addr::new(b[12], b[13], b[14], b[15]),
-            dst: Ipv4Addr::new(b[16], b[17], b[18], b[19]),
-        })
     }
 }
 

@@ -8,7 +8,7 @@ use netdev_core::{Carrier, Cpu, DropReason, Errno, Error, IfFlags, MacAddr, PktT
 
 use crate::addrconf::{AddrFlags, Addrconf, DadRx, Ipv6AddrInfo, Ipv6DevCnf, LinkInfo, Output, RxSolicit};
 use crate::fib::{Proto, Route, RouteAddr, RouteType, Scope};
-use crate::neigh::{NeighAction, Nud, Resolve, UpdateFlags};
+use crate::neigh::{NeighAction, Nud, UpdateFlags};
 use crate::ping::PingRx;
 use crate::sock::SockError;
 use crate::stack::{AddrOpts, Inner, OutErr, RouteGet, RouteSpec, einval};
@@ -453,19 +453,7 @@ impl Inner {
         let parms = self.parms(Family::Inet6, ifindex);
         let mut acts = Vec::new();
         let (res, skb) = self.neigh6.resolve(self.now, ifindex, nh, skb, &parms, &mut acts, Some(h.src));
-        match res {
-            Resolve::Ready(mac) => {
-                if let Some(skb) = skb {
-                    self.xmit(cpu, ifindex, skb, mac, ETH_P_IPV6);
-                }
-            }
-            Resolve::Queued => {}
-            Resolve::QueuedDropped(old) => {
-                for s in old {
-                    cpu.kfree_skb(s, DropReason::NeighQueueFull, None);
-                }
-            }
-        }
+        self.resolved(cpu, ifindex, res, skb, ETH_P_IPV6);
         self.neigh_actions6(cpu, acts);
     }
 

@@ -6,6 +6,8 @@ use std::fmt;
 
 use netdev_core::{MacAddr, Rng, Skb};
 
+pub use crate::sysctl::NeighParms;
+
 /// A NUD state (`NUD_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Nud {
@@ -64,63 +66,11 @@ impl fmt::Display for Nud {
     }
 }
 
-/// Per-table (per-device) neighbour parameters (`struct neigh_parms`), durations in ns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NeighParms {
-    /// `mcast_solicit`.
-    pub mcast_probes: u32,
-    /// `ucast_solicit`.
-    pub ucast_probes: u32,
-    /// `app_solicit`.
-    pub app_probes: u32,
-    /// `mcast_resolicit`.
-    pub mcast_reprobes: u32,
-    /// `retrans_time`.
-    pub retrans_time: u64,
-    /// `base_reachable_time`.
-    pub base_reachable_time: u64,
-    /// `delay_first_probe_time`.
-    pub delay_probe_time: u64,
-    /// `locktime`.
-    pub locktime: u64,
-    /// `unres_qlen_bytes`.
-    pub queue_len_bytes: usize,
-    /// `proxy_delay`.
-    pub proxy_delay: u64,
-    /// `proxy_qlen`.
-    pub proxy_qlen: usize,
-}
-
 const SEC: u64 = 1_000_000_000;
 
-impl NeighParms {
-    /// `arp_tbl.parms` (net/ipv4/arp.c) and `nd_tbl.parms` (net/ipv6/ndisc.c) share these.
-    pub const fn kernel_default() -> NeighParms {
-        NeighParms {
-            mcast_probes: 3,
-            ucast_probes: 3,
-            app_probes: 0,
-            mcast_reprobes: 0,
-            retrans_time: SEC,
-            base_reachable_time: 30 * SEC,
-            delay_probe_time: 5 * SEC,
-            locktime: SEC,
-            queue_len_bytes: 212_992,
-            proxy_delay: 8 * SEC / 10,
-            proxy_qlen: 64,
-        }
-    }
-
-    /// `neigh_max_probes`.
-    fn max_probes(&self, state: Nud) -> u32 {
-        self.ucast_probes + self.app_probes + if state == Nud::Probe { self.mcast_reprobes } else { self.mcast_probes }
-    }
-}
-
-impl Default for NeighParms {
-    fn default() -> Self {
-        NeighParms::kernel_default()
-    }
+/// `neigh_max_probes`.
+fn max_probes(p: &NeighParms, state: Nud) -> u32 {
+    p.ucast_probes + p.app_probes + if state == Nud::Probe { p.mcast_reprobes } else { p.mcast_probes }
 }
 
 /// The accounting size of a queued packet (`skb->truesize`): the data plus the kernel's
@@ -155,6 +105,26 @@ pub struct Neigh {
     pub admin: bool,
     /// Creation order within the table (dumps list the newest first, as a bucket's chain does).
     pub seq: u64,
+}
+
+impl Neigh {
+    /// A NUD_NONE entry (`neigh_alloc`): never confirmed, `used` as given.
+    fn new(seq: u64, now: i64, used: i64, parms: &NeighParms) -> Neigh {
+        Neigh {
+            seq,
+            state: Nud::Failed,
+            lladdr: None,
+            updated: now,
+            confirmed: now - 2 * parms.base_reachable_time_ns as i64,
+            used,
+            probes: 0,
+            is_router: false,
+            timer: None,
+            queue: VecDeque::new(),
+            queue_bytes: 0,
+            admin: false,
+        }
+    }
 }
 
 impl fmt::Debug for Neigh {
@@ -262,7 +232,7 @@ impl<A: Ord + Copy> NeighTable<A> {
     fn reachable_time(&mut self, ifindex: u32, parms: &NeighParms, rng: &mut Rng) -> u64 {
         *self.reachable_time.entry(ifindex).or_insert_with(|| {
             // neigh_rand_reach_time: uniform in [base/2, 3*base/2).
-            let base = parms.base_reachable_time;
+            let base = parms.base_reachable_time_ns;
             if base == 0 { 0 } else { base / 2 + rng.below(base) }
         })
     }
@@ -288,20 +258,7 @@ impl<A: Ord + Copy> NeighTable<A> {
         let now_u = now;
         let now = now as i64;
         let seq = self.next_seq;
-        let n = self.entries.entry((ifindex, addr)).or_insert_with(|| Neigh {
-            seq,
-            state: Nud::Failed,
-            lladdr: None,
-            updated: now,
-            confirmed: now - 2 * parms.base_reachable_time as i64,
-            used: now,
-            probes: 0,
-            is_router: false,
-            timer: None,
-            queue: VecDeque::new(),
-            queue_bytes: 0,
-            admin: false,
-        });
+        let n = self.entries.entry((ifindex, addr)).or_insert_with(|| Neigh::new(seq, now, now, parms));
         if n.seq == seq {
             self.next_seq += 1;
         }
@@ -317,7 +274,7 @@ impl<A: Ord + Copy> NeighTable<A> {
                 // __neigh_event_send: STALE → DELAY with the delay_first_probe timer.
                 n.state = Nud::Delay;
                 n.updated = now;
-                n.timer = Some(now_u + parms.delay_probe_time);
+                n.timer = Some(now_u + parms.delay_probe_time_ns);
                 if let Some(ll) = n.lladdr {
                     return (Resolve::Ready(ll), Some(skb));
                 }
@@ -332,7 +289,7 @@ impl<A: Ord + Copy> NeighTable<A> {
                 n.probes = parms.ucast_probes;
                 n.state = Nud::Incomplete;
                 n.updated = now;
-                n.timer = Some(now_u + parms.retrans_time.max(SEC / 100));
+                n.timer = Some(now_u + parms.retrans_time_ns.max(SEC / 100));
                 // The immediate probe (neigh_probe), with this packet as its trigger.
                 n.probes += 1;
                 actions.push(NeighAction::Solicit { ifindex, addr, unicast: None, trigger_src });
@@ -341,7 +298,7 @@ impl<A: Ord + Copy> NeighTable<A> {
         // Queue on the unresolved entry, pushing out the oldest past unres_qlen_bytes.
         let mut dropped = Vec::new();
         let size = truesize(skb.len());
-        while n.queue_bytes + size > parms.queue_len_bytes {
+        while n.queue_bytes + size > parms.queue_len_bytes as usize {
             match n.queue.pop_front() {
                 Some(old) => {
                     n.queue_bytes -= truesize(old.len());
@@ -378,20 +335,10 @@ impl<A: Ord + Copy> NeighTable<A> {
             return false;
         }
         let seq = self.next_seq;
-        let n = self.entries.entry((ifindex, addr)).or_insert_with(|| Neigh {
-            seq,
-            state: Nud::Failed,
-            lladdr: None,
-            updated: now,
-            confirmed: now - 2 * parms.base_reachable_time as i64,
-            used: now - 2 * parms.base_reachable_time as i64,
-            probes: 0,
-            is_router: false,
-            timer: None,
-            queue: VecDeque::new(),
-            queue_bytes: 0,
-            admin: false,
-        });
+        let n = self
+            .entries
+            .entry((ifindex, addr))
+            .or_insert_with(|| Neigh::new(seq, now, now - 2 * parms.base_reachable_time_ns as i64, parms));
         if n.seq == seq {
             self.next_seq += 1;
         }
@@ -462,7 +409,7 @@ impl<A: Ord + Copy> NeighTable<A> {
         if addr_changed {
             n.lladdr = ll;
             if !new.is_connected() {
-                n.confirmed = now - 2 * parms.base_reachable_time as i64;
+                n.confirmed = now - 2 * parms.base_reachable_time_ns as i64;
             }
         }
         if new != old
@@ -492,8 +439,8 @@ impl<A: Ord + Copy> NeighTable<A> {
                 continue;
             }
             let parms = parms_of(ifindex);
-            let reach = self.reachable_time.get(&ifindex).copied().unwrap_or(parms.base_reachable_time);
-            let (now_i, reach_i, delay_i) = (now as i64, reach as i64, parms.delay_probe_time as i64);
+            let reach = self.reachable_time.get(&ifindex).copied().unwrap_or(parms.base_reachable_time_ns);
+            let (now_i, reach_i, delay_i) = (now as i64, reach as i64, parms.delay_probe_time_ns as i64);
             n.timer = None;
             let mut next = None;
             match n.state {
@@ -503,7 +450,7 @@ impl<A: Ord + Copy> NeighTable<A> {
                     } else if now_i <= n.used + delay_i {
                         n.state = Nud::Delay;
                         n.updated = now_i;
-                        next = Some(now + parms.delay_probe_time);
+                        next = Some(now + parms.delay_probe_time_ns);
                     } else {
                         n.state = Nud::Stale;
                         n.updated = now_i;
@@ -518,15 +465,15 @@ impl<A: Ord + Copy> NeighTable<A> {
                         n.state = Nud::Probe;
                         n.updated = now_i;
                         n.probes = 0;
-                        next = Some(now + parms.retrans_time.max(SEC / 100));
+                        next = Some(now + parms.retrans_time_ns.max(SEC / 100));
                     }
                 }
                 Nud::Incomplete | Nud::Probe => {
-                    next = Some(now + parms.retrans_time.max(SEC / 100));
+                    next = Some(now + parms.retrans_time_ns.max(SEC / 100));
                 }
                 _ => {}
             }
-            if matches!(n.state, Nud::Incomplete | Nud::Probe) && n.probes >= parms.max_probes(n.state) {
+            if matches!(n.state, Nud::Incomplete | Nud::Probe) && n.probes >= max_probes(&parms, n.state) {
                 let old = n.state;
                 n.state = Nud::Failed;
                 n.updated = now as i64;

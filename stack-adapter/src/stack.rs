@@ -15,7 +15,7 @@ use smoltcp::socket::{tcp, udp};
 
 use crate::fib::{Fib, Proto, Route, RouteAddr, RouteType, Scope};
 use crate::ipv4::InAddr;
-use crate::neigh::{NeighAction, NeighTable, Nud, UpdateFlags};
+use crate::neigh::{NeighAction, NeighTable, Nud, Resolve, UpdateFlags};
 use crate::sock::{Smol, SockError, SocketId, ep, listen_ep, sockaddr};
 use crate::sysctl::{Family, Sysctls};
 use crate::wire::{ETH_HLEN, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, HEADROOM};
@@ -539,30 +539,18 @@ impl Stack {
         let g = self.inner.lock();
         let now = g.now;
         let mut v = Vec::new();
-        for (i, a, n) in g.neigh4.iter() {
-            v.push(NeighEntry {
-                addr: IpAddr::V4(a),
-                ifindex: i,
-                lladdr: n.lladdr,
-                state: n.state,
-                router: n.is_router,
-                probes: n.probes,
-                ages: age3(now, n),
-                proxy: false,
-            });
-        }
-        for (i, a, n) in g.neigh6.iter() {
-            v.push(NeighEntry {
-                addr: IpAddr::V6(a),
-                ifindex: i,
-                lladdr: n.lladdr,
-                state: n.state,
-                router: n.is_router,
-                probes: n.probes,
-                ages: age3(now, n),
-                proxy: false,
-            });
-        }
+        let entry = |addr: IpAddr, ifindex: u32, n: &crate::neigh::Neigh| NeighEntry {
+            addr,
+            ifindex,
+            lladdr: n.lladdr,
+            state: n.state,
+            router: n.is_router,
+            probes: n.probes,
+            ages: age3(now, n),
+            proxy: false,
+        };
+        v.extend(g.neigh4.iter().map(|(i, a, n)| entry(IpAddr::V4(a), i, n)));
+        v.extend(g.neigh6.iter().map(|(i, a, n)| entry(IpAddr::V6(a), i, n)));
         for (i, a) in g.neigh4.proxies() {
             v.push(proxy_entry(IpAddr::V4(a), i));
         }
@@ -852,22 +840,9 @@ impl Inner {
         self.devs.values().find(|d| d.is_loopback()).map(DevEntry::ifindex)
     }
 
-    /// The neighbour parameters of `ifindex` for `family`, in the neighbour layer's units.
+    /// The neighbour parameters of `ifindex` for `family`.
     pub(crate) fn parms(&self, family: Family, ifindex: u32) -> crate::neigh::NeighParms {
-        let p = self.conf.neigh_parms(family, ifindex);
-        crate::neigh::NeighParms {
-            mcast_probes: p.mcast_probes,
-            ucast_probes: p.ucast_probes,
-            app_probes: p.app_probes,
-            mcast_reprobes: p.mcast_reprobes,
-            retrans_time: p.retrans_time_ns,
-            base_reachable_time: p.base_reachable_time_ns,
-            delay_probe_time: p.delay_probe_time_ns,
-            locktime: p.locktime_ns,
-            queue_len_bytes: p.queue_len_bytes as usize,
-            proxy_delay: p.proxy_delay_ns,
-            proxy_qlen: p.proxy_qlen as usize,
-        }
+        self.conf.neigh_parms(family, ifindex)
     }
 
     pub(crate) fn mib_inc(&mut self, name: &'static str) {
@@ -939,15 +914,12 @@ impl Inner {
     pub(crate) fn run_timers(&mut self, cpu: &mut Cpu) {
         let now = self.now;
         let mut acts = Vec::new();
-        let p4: BTreeMap<u32, crate::neigh::NeighParms> =
-            self.devs.keys().map(|&i| (i, self.parms(Family::Inet, i))).collect();
-        let p6: BTreeMap<u32, crate::neigh::NeighParms> =
-            self.devs.keys().map(|&i| (i, self.parms(Family::Inet6, i))).collect();
         let src4 = |skb: &Skb| {
             let d = skb.data();
             (d.len() >= 20).then(|| Ipv4Addr::new(d[12], d[13], d[14], d[15]))
         };
-        self.neigh4.run_timers(now, |i| p4.get(&i).copied().unwrap_or_default(), src4, &mut acts);
+        let conf = &self.conf;
+        self.neigh4.run_timers(now, |i| conf.neigh_parms(Family::Inet, i), src4, &mut acts);
         self.neigh_actions4(cpu, acts);
         let mut acts6 = Vec::new();
         let src6 = |skb: &Skb| {
@@ -956,7 +928,8 @@ impl Inner {
             a.copy_from_slice(d.get(8..24)?);
             Some(Ipv6Addr::from(a))
         };
-        self.neigh6.run_timers(now, |i| p6.get(&i).copied().unwrap_or_default(), src6, &mut acts6);
+        let conf = &self.conf;
+        self.neigh6.run_timers(now, |i| conf.neigh_parms(Family::Inet6, i), src6, &mut acts6);
         self.neigh_actions6(cpu, acts6);
         // Proxy ARP replies whose delay is over.
         let due: Vec<(u64, u32, Vec<u8>)> = {
@@ -1016,6 +989,24 @@ impl Inner {
             b.copy_from_slice(pkt);
         }
         skb
+    }
+
+    /// What a neighbour lookup decided for `skb` (`neigh_output` / `__neigh_event_send`): send
+    /// it now, leave it queued, or drop what the queue pushed out.
+    pub(crate) fn resolved(&mut self, cpu: &mut Cpu, ifindex: u32, res: Resolve, skb: Option<Skb>, proto: u16) {
+        match res {
+            Resolve::Ready(mac) => {
+                if let Some(skb) = skb {
+                    self.xmit(cpu, ifindex, skb, mac, proto);
+                }
+            }
+            Resolve::Queued => {}
+            Resolve::QueuedDropped(old) => {
+                for s in old {
+                    cpu.kfree_skb(s, DropReason::NeighQueueFull, None);
+                }
+            }
+        }
     }
 
     /// Add the link-layer header for `dst_mac` and transmit on `ifindex` (`dev_hard_header` +

@@ -51,7 +51,6 @@ pub(crate) struct Ip4 {
     pub(crate) ihl: usize,
     pub(crate) tos: u8,
     pub(crate) tot_len: usize,
-    #[allow(dead_code)]
     pub(crate) id: u16,
     pub(crate) df: bool,
     pub(crate) mf: bool,
@@ -72,22 +71,31 @@ pub(crate) enum Ip4Err {
 impl Ip4 {
     /// `ip_rcv_core`'s checks: version, ihl, lengths, header checksum.
     pub(crate) fn parse(b: &[u8]) -> Result<Ip4, Ip4Err> {
+        let h = Ip4::parse_partial(b)?;
+        if h.tot_len < h.ihl || b.len() < h.tot_len {
+            return Err(Ip4Err::Hdr);
+        }
+        if checksum(&b[..h.ihl]) != 0 {
+            return Err(Ip4Err::Csum);
+        }
+        Ok(h)
+    }
+
+    /// The header of a (possibly truncated) packet, as quoted in an ICMP error: version and
+    /// header length checked, nothing else.
+    pub(crate) fn parse_partial(b: &[u8]) -> Result<Ip4, Ip4Err> {
         if b.len() < 20 || b[0] >> 4 != 4 {
             return Err(Ip4Err::Hdr);
         }
         let ihl = usize::from(b[0] & 0xf) * 4;
-        let tot_len = usize::from(u16::from_be_bytes([b[2], b[3]]));
-        if ihl < 20 || b.len() < ihl || tot_len < ihl || b.len() < tot_len {
+        if ihl < 20 || b.len() < ihl {
             return Err(Ip4Err::Hdr);
-        }
-        if checksum(&b[..ihl]) != 0 {
-            return Err(Ip4Err::Csum);
         }
         let fo = u16::from_be_bytes([b[6], b[7]]);
         Ok(Ip4 {
             ihl,
             tos: b[1],
-            tot_len,
+            tot_len: usize::from(u16::from_be_bytes([b[2], b[3]])),
             id: u16::from_be_bytes([b[4], b[5]]),
             df: fo & 0x4000 != 0,
             mf: fo & 0x2000 != 0,

@@ -432,3 +432,53 @@ impl DropMonitor for DropLog {
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// Two namespaces with IP stacks, `vg-a` and `vg-b`, joined by veth0 (02:00:00:00:00:0a,
+/// 10.0.0.1/24) and veth1 (02:00:00:00:00:0b, 10.0.0.2/24), both up: the set-up of
+/// `reference/linux-golden/veth-ping`.
+#[derive(Debug)]
+pub struct StackPair {
+    /// The World.
+    pub w: World,
+    /// Its stacks.
+    pub stacks: stack_adapter::Stacks,
+    /// `vg-a`.
+    pub a: NetnsId,
+    /// `vg-b`.
+    pub b: NetnsId,
+    /// veth0, in `vg-a`.
+    pub va: Arc<NetDevice>,
+    /// veth1, in `vg-b`.
+    pub vb: Arc<NetDevice>,
+}
+
+/// [`StackPair`] with `seed`; without `ipv6`, `net.ipv6.conf.{all,default}.disable_ipv6=1` in
+/// both namespaces before the devices exist (as the recording did); `mtu_b` for veth1.
+pub fn stack_pair(seed: u64, ipv6: bool, mtu_b: Option<u32>) -> StackPair {
+    let w = world(seed);
+    let stacks = stack_adapter::install(&w).expect("first install");
+    let mut r = w.rtnl();
+    let a = r.netns_add("vg-a").expect("fresh name");
+    let b = r.netns_add("vg-b").expect("fresh name");
+    if !ipv6 {
+        for ns in [a, b] {
+            for k in ["all", "default"] {
+                let name = format!("net.ipv6.conf.{k}.disable_ipv6");
+                stacks.of(ns).sysctl_set(&mut r, &name, "1").expect("known sysctl");
+            }
+        }
+    }
+    let (va, vb) = veth_pair_locked(&mut r, a, "veth0", b, "veth1").expect("fresh names");
+    r.set_address(&va, MacAddr([2, 0, 0, 0, 0, 0x0a])).expect("unicast MAC");
+    r.set_address(&vb, MacAddr([2, 0, 0, 0, 0, 0x0b])).expect("unicast MAC");
+    if let Some(m) = mtu_b {
+        r.set_mtu(&vb, m).expect("valid MTU");
+    }
+    let o = stack_adapter::AddrOpts::default();
+    stacks.of(a).addr_add(&mut r, va.ifindex(), [10, 0, 0, 1].into(), 24, &o).expect("fresh address");
+    stacks.of(b).addr_add(&mut r, vb.ifindex(), [10, 0, 0, 2].into(), 24, &o).expect("fresh address");
+    r.set_up(&va, true).expect("veth up");
+    r.set_up(&vb, true).expect("veth up");
+    drop(r);
+    StackPair { w, stacks, a, b, va, vb }
+}

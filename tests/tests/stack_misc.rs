@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use netdev_core::{Errno, MacAddr, NetDevice, NetnsId, Tap, TapPacket, World};
 use stack_adapter::{AddrOpts, PingEvent, PingOpts, RouteSpec, RouteType, Scope, Stacks};
-use vnet_tests::{dummy, up, veth_pair, world};
+use vnet_tests::{StackPair, dummy, stack_pair, up};
 
 const SEC: u64 = 1_000_000_000;
 
@@ -14,41 +14,8 @@ fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
-struct Pair {
-    w: World,
-    stacks: Stacks,
-    a: NetnsId,
-    b: NetnsId,
-    va: Arc<NetDevice>,
-    vb: Arc<NetDevice>,
-}
-
-fn pair(seed: u64, mtu_b: Option<u32>) -> Pair {
-    let w = world(seed);
-    let stacks = stack_adapter::install(&w).unwrap();
-    let (a, b) = {
-        let mut r = w.rtnl();
-        (r.netns_add("a").unwrap(), r.netns_add("b").unwrap())
-    };
-    {
-        let mut r = w.rtnl();
-        for ns in [a, b] {
-            for k in ["all", "default"] {
-                stacks.of(ns).sysctl_set(&mut r, &format!("net.ipv6.conf.{k}.disable_ipv6"), "1").unwrap();
-            }
-        }
-    }
-    let (va, vb) = veth_pair(&w, a, "veth0", b, "veth1").unwrap();
-    {
-        let mut r = w.rtnl();
-        if let Some(m) = mtu_b {
-            r.set_mtu(&vb, m).unwrap();
-        }
-        stacks.of(a).addr_add(&mut r, va.ifindex(), ip("10.0.0.1"), 24, &AddrOpts::default()).unwrap();
-        stacks.of(b).addr_add(&mut r, vb.ifindex(), ip("10.0.0.2"), 24, &AddrOpts::default()).unwrap();
-    }
-    up(&w, &[&va, &vb]);
-    Pair { w, stacks, a, b, va, vb }
+fn pair(seed: u64, mtu_b: Option<u32>) -> StackPair {
+    stack_pair(seed, false, mtu_b)
 }
 
 fn lo(w: &World, ns: NetnsId) -> Arc<NetDevice> {

@@ -2,9 +2,9 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use netdev_core::{MacAddr, NetnsId};
-use stack_adapter::{AddrOpts, Nud, PingEvent, PingOpts, Stacks};
-use vnet_tests::{up, veth_pair, world};
+use netdev_core::MacAddr;
+use stack_adapter::{AddrOpts, Nud, PingEvent, PingOpts};
+use vnet_tests::{StackPair, stack_pair, up};
 
 const SEC: u64 = 1_000_000_000;
 
@@ -12,46 +12,12 @@ fn v4(s: &str) -> IpAddr {
     IpAddr::V4(s.parse::<Ipv4Addr>().unwrap())
 }
 
-struct Pair {
-    w: netdev_core::World,
-    stacks: Stacks,
-    a: NetnsId,
-    b: NetnsId,
-    va: std::sync::Arc<netdev_core::NetDevice>,
-    vb: std::sync::Arc<netdev_core::NetDevice>,
+fn pair() -> StackPair {
+    stack_pair(7, false, None)
 }
 
-/// The golden veth-ping set-up: vg-a/veth0 10.0.0.1/24 (02:..:0a), vg-b/veth1 10.0.0.2/24,
-/// IPv6 disabled in both namespaces before the devices exist (as the recording did).
-fn pair() -> Pair {
-    pair_v6(false)
-}
-
-fn pair_v6(ipv6: bool) -> Pair {
-    let w = world(7);
-    let stacks = stack_adapter::install(&w).unwrap();
-    let (a, b) = {
-        let mut r = w.rtnl();
-        (r.netns_add("vg-a").unwrap(), r.netns_add("vg-b").unwrap())
-    };
-    if !ipv6 {
-        let mut r = w.rtnl();
-        for ns in [a, b] {
-            for k in ["all", "default"] {
-                stacks.of(ns).sysctl_set(&mut r, &format!("net.ipv6.conf.{k}.disable_ipv6"), "1").unwrap();
-            }
-        }
-    }
-    let (va, vb) = veth_pair(&w, a, "veth0", b, "veth1").unwrap();
-    {
-        let mut r = w.rtnl();
-        r.set_address(&va, MacAddr([2, 0, 0, 0, 0, 0x0a])).unwrap();
-        r.set_address(&vb, MacAddr([2, 0, 0, 0, 0, 0x0b])).unwrap();
-        stacks.of(a).addr_add(&mut r, va.ifindex(), v4("10.0.0.1"), 24, &AddrOpts::default()).unwrap();
-        stacks.of(b).addr_add(&mut r, vb.ifindex(), v4("10.0.0.2"), 24, &AddrOpts::default()).unwrap();
-    }
-    up(&w, &[&va, &vb]);
-    Pair { w, stacks, a, b, va, vb }
+fn pair_v6(ipv6: bool) -> StackPair {
+    stack_pair(7, ipv6, None)
 }
 
 #[test]
