@@ -499,13 +499,7 @@ impl Inner {
             .or_else(|| self.v6.ac.select_source(target, Some(ifindex)));
         let Some(src) = src else { return };
         let dst = if unicast.is_some() { target } else { solicited_node(target) };
-        let mut p = vec![0u8; 40 + 32];
-        p[40] = NDISC_NEIGHBOUR_SOLICITATION;
-        p[48..64].copy_from_slice(&target.octets());
-        p[64] = ND_OPT_SOURCE_LL_ADDR;
-        p[65] = 1;
-        p[66..72].copy_from_slice(&me.0);
-        self.icmp6_finish(&mut p, 255, src, dst);
+        let p = crate::addrconf::wire::ns(src, dst, target, Some(me.0), None);
         let mac = unicast.unwrap_or(MacAddr(mc_mac6(dst)));
         let skb = Self::skb_from(cpu, &p);
         self.mib_inc("Icmp6OutNeighborSolicits");
@@ -734,6 +728,18 @@ impl Inner {
         Some((ll, nonce))
     }
 
+    /// What addrconf made of an NS/NA for one of our addresses: true if NDISC goes on with it.
+    fn dad_continue(&mut self, r: DadRx) -> bool {
+        match r {
+            DadRx::Continue => true,
+            DadRx::DadFailed(outs) => {
+                self.apply_v6(outs);
+                false
+            }
+            DadRx::LoopedBack | DadRx::Dropped => false,
+        }
+    }
+
     /// `ndisc_recv_ns`.
     fn ndisc_recv_ns(&mut self, cpu: &mut Cpu, ifindex: u32, icmp: &[u8], h: &Ip6) {
         if h.hlim != 255 || icmp.len() < 24 || icmp[1] != 0 {
@@ -757,13 +763,8 @@ impl Inner {
             let Inner { v6, rng, .. } = self;
             v6.ac.rx_ns(now, ifindex, &RxSolicit { target, src: h.src, nonce }, &cnf, rng)
         };
-        match r {
-            DadRx::Continue => {}
-            DadRx::DadFailed(outs) => {
-                self.apply_v6(outs);
-                return;
-            }
-            _ => return,
+        if !self.dad_continue(r) {
+            return;
         }
         // Only an address of the receiving device is answered (no weak host model in NDP).
         let ours = self
@@ -818,14 +819,8 @@ impl Inner {
         let me = d.dev.address();
         let src = if self.is_local6(target) { Some(target) } else { self.v6.ac.select_source(dst, Some(ifindex)) };
         let Some(src) = src else { return };
-        let mut p = vec![0u8; 40 + 32];
-        p[40] = NDISC_NEIGHBOUR_ADVERTISEMENT;
-        p[44] = (u8::from(router) << 7) | (u8::from(solicited) << 6) | (u8::from(override_) << 5);
-        p[48..64].copy_from_slice(&target.octets());
-        p[64] = ND_OPT_TARGET_LL_ADDR;
-        p[65] = 1;
-        p[66..72].copy_from_slice(&me.0);
-        self.icmp6_finish(&mut p, 255, src, dst);
+        let flags = (u8::from(router) << 7) | (u8::from(solicited) << 6) | (u8::from(override_) << 5);
+        let p = crate::addrconf::wire::na(src, dst, target, flags, Some(me.0));
         let mac = if dst.is_multicast() { MacAddr(mc_mac6(dst)) } else { dst_ll.unwrap_or(MacAddr(mc_mac6(dst))) };
         self.mib_inc("Icmp6OutNeighborAdvertisements");
         if dst.is_multicast() || dst_ll.is_some() {
@@ -856,13 +851,8 @@ impl Inner {
             let Inner { v6, rng, .. } = self;
             v6.ac.rx_na(now, ifindex, target, pkt_type, &cnf, rng)
         };
-        match r {
-            DadRx::Continue => {}
-            DadRx::DadFailed(outs) => {
-                self.apply_v6(outs);
-                return;
-            }
-            _ => return,
+        if !self.dad_continue(r) {
+            return;
         }
         if self.neigh6.get(ifindex, target).is_none() {
             return;

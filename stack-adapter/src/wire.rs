@@ -179,14 +179,4 @@ pub(crate) fn mc_mac4(a: Ipv4Addr) -> [u8; 6] {
     [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]
 }
 
-/// The multicast MAC for an IPv6 group (`ipv6_eth_mc_map`).
-pub(crate) fn mc_mac6(a: Ipv6Addr) -> [u8; 6] {
-    let o = a.octets();
-    [0x33, 0x33, o[12], o[13], o[14], o[15]]
-}
-
-/// The solicited-node multicast address of `a`.
-pub(crate) fn solicited_node(a: Ipv6Addr) -> Ipv6Addr {
-    let o = a.octets();
-    Ipv6Addr::new(0xff02, 0, 0, 0, 0, 1, 0xff00 | u16::from(o[13]), u16::from_be_bytes([o[14], o[15]]))
-}
+pub(crate) use crate::addrconf::wire::{multicast_mac as mc_mac6, solicited_node};

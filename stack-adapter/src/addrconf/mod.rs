@@ -49,7 +49,7 @@ mod mld;
 mod saddr;
 #[cfg(test)]
 mod tests;
-mod wire;
+pub(crate) mod wire;
 
 use std::collections::BTreeMap;
 use std::fmt;

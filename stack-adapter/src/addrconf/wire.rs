@@ -215,13 +215,18 @@ pub(crate) fn rs(src: Ipv6Addr, mac: Option<[u8; 6]>) -> Vec<u8> {
     nd(src, ALL_ROUTERS, Icmpv6Message::RouterSolicit, 0, None, &opts)
 }
 
+/// A Neighbour Advertisement, `ndisc_send_na`: `flags` holds router (0x80), solicited (0x40)
+/// and override (0x20); the target link-layer option when the device has an address.
+pub(crate) fn na(src: Ipv6Addr, dst: Ipv6Addr, target: Ipv6Addr, flags: u8, mac: Option<[u8; 6]>) -> Vec<u8> {
+    let opts: Vec<[u8; 8]> = mac.map(|m| ll_option(ND_OPT_TARGET_LL_ADDR, m)).into_iter().collect();
+    nd(src, dst, Icmpv6Message::NeighborAdvert, flags, Some(target), &opts)
+}
+
 /// An unsolicited Neighbour Advertisement to ff02::1 (`ndisc_send_na` as `addrconf_dad_completed`
-/// calls it when `ndisc_notify` is set): override, router if forwarding, the target link-layer
-/// option when the device has an address.
+/// calls it when `ndisc_notify` is set): override, router if forwarding.
 pub(crate) fn unsolicited_na(target: Ipv6Addr, router: bool, mac: Option<[u8; 6]>) -> Vec<u8> {
     let flags = if router { 0x80 } else { 0 } | 0x20;
-    let opts: Vec<[u8; 8]> = mac.map(|m| ll_option(ND_OPT_TARGET_LL_ADDR, m)).into_iter().collect();
-    nd(target, ALL_NODES, Icmpv6Message::NeighborAdvert, flags, Some(target), &opts)
+    na(target, ALL_NODES, target, flags, mac)
 }
 
 #[cfg(test)]
