@@ -142,6 +142,78 @@ pub struct PingReport {
     pub exit_code: i32,
 }
 
+/// One `ping` run in progress: the socket's identifier, the report being filled, and when
+/// each probe left.
+struct PingRun<'a> {
+    stack: &'a Stack,
+    opts: &'a PingOpts,
+    ident: u16,
+    start: u64,
+    rep: PingReport,
+    sent_at: Vec<u64>,
+    got: Vec<bool>,
+    /// The last send or receive (iputils' `time`).
+    last: u64,
+}
+
+impl PingRun<'_> {
+    /// Every probe is out and each has its answer (a reply or an error).
+    fn done(&self) -> bool {
+        self.opts.count.is_some_and(|c| self.sent_at.len() as u32 >= c && self.rep.received + self.rep.errors >= c)
+    }
+
+    /// Move time to `target` through the timers, stopping early once every probe is answered.
+    fn advance_to(&mut self, cpu: &mut Cpu, target: u64) {
+        let world = cpu.world().clone();
+        while cpu.now() < target {
+            let step_to = world.next_timer().filter(|&t| t < target).unwrap_or(target).max(cpu.now());
+            cpu.advance(step_to - cpu.now());
+            self.collect();
+            if self.done() || step_to >= target {
+                return;
+            }
+        }
+    }
+
+    /// What arrived on the socket since the last look.
+    fn collect(&mut self) {
+        let rx: Vec<PingRx> = {
+            let mut g = self.stack.inner.lock();
+            g.pings.get_mut(&self.ident).map(|s| s.rx.drain(..).collect()).unwrap_or_default()
+        };
+        let rep = &mut self.rep;
+        for r in rx {
+            match r {
+                PingRx::Reply { from, seq, ttl, len, time, payload } => {
+                    let i = usize::from(seq).wrapping_sub(1);
+                    let Some(&t0) = self.sent_at.get(i) else { continue };
+                    if payload.len() != self.opts.size && len != self.opts.size + 8 {
+                        continue;
+                    }
+                    let rtt = time.saturating_sub(t0);
+                    let dup = self.got[i];
+                    if dup {
+                        rep.duplicates += 1;
+                    } else {
+                        self.got[i] = true;
+                        rep.received += 1;
+                        rep.rtts.push(rtt);
+                    }
+                    self.last = self.last.max(time);
+                    let ev = PingEvent::Reply { seq, from, ttl, bytes: len, rtt_ns: rtt, dup };
+                    rep.events.push((time - self.start, ev));
+                }
+                PingRx::Error { from, seq, icmp_type, code, info, time } => {
+                    rep.errors += 1;
+                    self.last = self.last.max(time);
+                    let v6 = self.opts.dst.is_ipv6();
+                    rep.events.push((time - self.start, PingEvent::Error { seq, from, icmp_type, code, info, v6 }));
+                }
+            }
+        }
+    }
+}
+
 impl Stack {
     /// Run `ping` as iputils does, on virtual time: probes every interval, replies and errors
     /// collected as they arrive, the clock advanced through `cpu` (which must not be shared).
@@ -162,7 +234,7 @@ impl Stack {
             g.pings.insert(ident, PingSock::default());
             (ident, src)
         };
-        let mut rep = PingReport {
+        let rep = PingReport {
             dst: opts.dst,
             src,
             size: opts.size,
@@ -175,26 +247,20 @@ impl Stack {
             rtts: Vec::new(),
             exit_code: 1,
         };
-        let mut sent_at: Vec<u64> = Vec::new();
-        let mut got: Vec<bool> = Vec::new();
+        let mut run = PingRun { stack: self, opts, ident, start, rep, sent_at: Vec::new(), got: Vec::new(), last: start };
         let deadline = opts.deadline_ns.map(|d| start + d);
         let mut next_send = start;
-        let mut last_activity = start;
-        let mut seq: u16 = 0;
         let mut exit_at: Option<u64> = None;
         loop {
-            let all_sent = opts.count.is_some_and(|c| u32::from(seq) >= c);
-            if let Some(c) = opts.count
-                && all_sent
-                && rep.received + rep.errors >= c
-            {
+            let all_sent = opts.count.is_some_and(|c| run.sent_at.len() as u32 >= c);
+            if run.done() {
                 break;
             }
             if all_sent && exit_at.is_none() {
                 // __schedule_exit: after the last probe, 2*tmax (at least the interval) with
                 // replies, the linger time (-W, else 10 s) without.
-                let wait = if rep.received > 0 {
-                    (2 * rep.rtts.iter().copied().max().unwrap_or(0)).max(opts.interval_ns)
+                let wait = if run.rep.received > 0 {
+                    (2 * run.rep.rtts.iter().copied().max().unwrap_or(0)).max(opts.interval_ns)
                 } else {
                     opts.timeout_ns.unwrap_or(10 * SEC)
                 };
@@ -202,21 +268,12 @@ impl Stack {
             }
             // The exit alarm at T goes off before kernel timers due at the same instant (those
             // fire a timer-wheel tick late on Linux): stop just short of it.
-            let target = match (all_sent, exit_at) {
-                (false, _) => next_send,
-                (true, Some(e)) => e.saturating_sub(1).max(cpu.now()),
-                (true, None) => cpu.now(),
+            let target = match exit_at {
+                Some(e) if all_sent => e.saturating_sub(1).max(cpu.now()),
+                _ => next_send,
             };
-            let target = deadline.map_or(target, |d| target.min(d));
-            // Move time to the next event, stopping early if replies arrive.
-            self.advance_collecting(cpu, target, ident, &mut rep, &sent_at, &mut got, start, &mut last_activity, opts);
-            if let Some(c) = opts.count
-                && u32::from(seq) >= c
-                && rep.received + rep.errors >= c
-            {
-                break;
-            }
-            if deadline.is_some_and(|d| cpu.now() >= d) {
+            run.advance_to(cpu, deadline.map_or(target, |d| target.min(d)));
+            if run.done() || deadline.is_some_and(|d| cpu.now() >= d) {
                 break;
             }
             if all_sent {
@@ -228,115 +285,34 @@ impl Stack {
             if cpu.now() < next_send {
                 continue;
             }
-            seq = seq.wrapping_add(1);
+            let seq = (run.sent_at.len() as u16).wrapping_add(1);
             let now = cpu.now();
-            sent_at.push(now);
-            got.push(false);
-            rep.transmitted += 1;
-            last_activity = now;
+            run.sent_at.push(now);
+            run.got.push(false);
+            run.rep.transmitted += 1;
+            run.last = now;
             let pkt = self.build_echo(opts, src, ident, seq, now - start);
-            let r = self.with(cpu, |g, cpu| g.local_out(cpu, &pkt, opts.oif.or_else(|| src_oif(opts))));
-            match r {
+            match self.with(cpu, |g, cpu| g.local_out(cpu, &pkt, opts.oif)) {
                 Ok(()) => {}
-                Err(OutErr::MsgSize(mtu)) => {
-                    rep.errors += 1;
-                    rep.events.push((now - start, PingEvent::LocalError { seq, mtu }));
-                }
                 Err(e) => {
-                    rep.errors += 1;
-                    rep.events.push((now - start, PingEvent::SendError { seq, err: e.into() }));
+                    run.rep.errors += 1;
+                    let ev = match e {
+                        OutErr::MsgSize(mtu) => PingEvent::LocalError { seq, mtu },
+                        e => PingEvent::SendError { seq, err: e.into() },
+                    };
+                    run.rep.events.push((now - start, ev));
                 }
             }
             cpu.run_until_idle(netdev_core::TIMER_RX_BUDGET);
-            self.collect(cpu, ident, &mut rep, &sent_at, &mut got, start, &mut last_activity, opts);
+            run.collect();
             next_send = now + opts.interval_ns;
         }
         self.inner.lock().pings.remove(&ident);
-        rep.time_ns = last_activity - start;
-        rep.exit_code =
-            if rep.received == 0 || (opts.deadline_ns.is_some() && opts.count.is_some_and(|c| rep.received < c)) {
-                1
-            } else {
-                0
-            };
+        let mut rep = run.rep;
+        rep.time_ns = run.last - start;
+        let short = opts.deadline_ns.is_some() && opts.count.is_some_and(|c| rep.received < c);
+        rep.exit_code = if rep.received == 0 || short { 1 } else { 0 };
         Ok(rep)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn advance_collecting(
-        &self,
-        cpu: &mut Cpu,
-        target: u64,
-        ident: u16,
-        rep: &mut PingReport,
-        sent_at: &[u64],
-        got: &mut [bool],
-        start: u64,
-        last: &mut u64,
-        opts: &PingOpts,
-    ) {
-        let world = cpu.world().clone();
-        while cpu.now() < target {
-            let step_to = world.next_timer().filter(|&t| t < target).unwrap_or(target).max(cpu.now());
-            cpu.advance(step_to - cpu.now());
-            let before = rep.received + rep.errors;
-            self.collect(cpu, ident, rep, sent_at, got, start, last, opts);
-            if rep.received + rep.errors != before
-                && opts.count.is_some_and(|c| sent_at.len() as u32 >= c && rep.received + rep.errors >= c)
-            {
-                return;
-            }
-            if step_to >= target {
-                break;
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn collect(
-        &self,
-        cpu: &Cpu,
-        ident: u16,
-        rep: &mut PingReport,
-        sent_at: &[u64],
-        got: &mut [bool],
-        start: u64,
-        last: &mut u64,
-        opts: &PingOpts,
-    ) {
-        let _ = cpu;
-        let rx: Vec<PingRx> = {
-            let mut g = self.inner.lock();
-            g.pings.get_mut(&ident).map(|s| s.rx.drain(..).collect()).unwrap_or_default()
-        };
-        for r in rx {
-            match r {
-                PingRx::Reply { from, seq, ttl, len, time, payload } => {
-                    let i = usize::from(seq).wrapping_sub(1);
-                    let Some(&t0) = sent_at.get(i) else { continue };
-                    if payload.len() + 8 != opts.size + 8 && len != opts.size + 8 {
-                        continue;
-                    }
-                    let rtt = time.saturating_sub(t0);
-                    let dup = got[i];
-                    if dup {
-                        rep.duplicates += 1;
-                    } else {
-                        got[i] = true;
-                        rep.received += 1;
-                        rep.rtts.push(rtt);
-                    }
-                    *last = (*last).max(time);
-                    rep.events.push((time - start, PingEvent::Reply { seq, from, ttl, bytes: len, rtt_ns: rtt, dup }));
-                }
-                PingRx::Error { from, seq, icmp_type, code, info, time } => {
-                    rep.errors += 1;
-                    *last = (*last).max(time);
-                    let v6 = opts.dst.is_ipv6();
-                    rep.events.push((time - start, PingEvent::Error { seq, from, icmp_type, code, info, v6 }));
-                }
-            }
-        }
     }
 
     /// An echo request as iputils sends it: a timeval in the first 16 payload bytes, then the
@@ -387,9 +363,6 @@ impl Stack {
     }
 }
 
-fn src_oif(_opts: &PingOpts) -> Option<u32> {
-    None
-}
 
 /// iputils' `%g` for the loss percentage (six significant digits, no trailing zeros).
 fn pct_g(v: f64) -> String {
