@@ -539,32 +539,33 @@ impl Inner {
             }
         };
         self.mib_inc("IpOutRequests");
-        self.send4(cpu, pkt, &h, &rt)
+        if pkt.len() > rt.mtu as usize && h.df && rt.rtype != RouteType::Local {
+            return Err(OutErr::MsgSize(rt.mtu));
+        }
+        let skb = Self::skb_from(cpu, pkt);
+        self.send4(cpu, skb, &h, &rt);
+        Ok(())
     }
 
-    /// `ip_finish_output`: MTU check and fragmentation, then the neighbour.
-    fn send4(&mut self, cpu: &mut Cpu, pkt: &[u8], h: &Ip4, rt: &Rt4) -> std::result::Result<(), OutErr> {
+    /// `ip_finish_output`: fragmentation past the MTU (the caller has refused DF packets that do
+    /// not fit), then the neighbour.
+    fn send4(&mut self, cpu: &mut Cpu, skb: Skb, h: &Ip4, rt: &Rt4) {
         if rt.rtype == RouteType::Local {
-            let skb = Self::skb_from(cpu, pkt);
             self.xmit(cpu, rt.ifindex, skb, MacAddr([0; 6]), ETH_P_IP);
-            return Ok(());
+            return;
         }
-        if pkt.len() > rt.mtu as usize {
-            if h.df {
-                return Err(OutErr::MsgSize(rt.mtu));
-            }
-            let frags = fragment4(pkt, h, rt.mtu as usize);
+        if skb.len() > rt.mtu as usize {
+            let frags = fragment4(skb.data(), h, rt.mtu as usize);
+            cpu.consume_skb(skb);
             self.mib_inc("IpFragOKs");
             for f in frags {
                 self.mib_inc("IpFragCreates");
                 let skb = Self::skb_from(cpu, &f);
                 self.neigh_output4(cpu, rt, h, skb);
             }
-            return Ok(());
+            return;
         }
-        let skb = Self::skb_from(cpu, pkt);
         self.neigh_output4(cpu, rt, h, skb);
-        Ok(())
     }
 
     /// `ip_finish_output2` → `neigh_output`.
@@ -607,9 +608,8 @@ impl Inner {
                 NeighAction::Failed { queued, .. } => {
                     for skb in queued {
                         // arp_error_report → icmp_send(HOST_UNREACH) to the packet's source.
-                        let pkt = skb.data().to_vec();
+                        self.icmp_send4(cpu, skb.data(), ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, None);
                         cpu.kfree_skb(skb, DropReason::NeighFailed, None);
-                        self.icmp_send4(cpu, &pkt, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, None);
                     }
                 }
                 NeighAction::Flush { ifindex, lladdr, queued, .. } => {
@@ -1074,9 +1074,8 @@ impl Inner {
                 match found {
                     None => {
                         self.mib_inc("IpInNoRoutes");
-                        let pkt = skb.data().to_vec();
+                        self.icmp_send4(cpu, skb.data(), ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0, Some(ifindex));
                         cpu.kfree_skb(skb, DropReason::IpInnoroutes, None);
-                        self.icmp_send4(cpu, &pkt, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0, Some(ifindex));
                     }
                     Some((RouteType::Blackhole, _)) => cpu.kfree_skb(skb, DropReason::IpNoroute, None),
                     Some((RouteType::Unreachable | RouteType::Prohibit, _)) => {
@@ -1085,9 +1084,8 @@ impl Inner {
                         } else {
                             ICMP_HOST_UNREACH
                         };
-                        let pkt = skb.data().to_vec();
+                        self.icmp_send4(cpu, skb.data(), ICMP_DEST_UNREACH, code, 0, Some(ifindex));
                         cpu.kfree_skb(skb, DropReason::IpNoroute, None);
-                        self.icmp_send4(cpu, &pkt, ICMP_DEST_UNREACH, code, 0, Some(ifindex));
                     }
                     Some((_, out)) => match self.validate_source4(ifindex, h.src, out) {
                         Ok(()) => self.ip_forward(cpu, ifindex, skb, &h),
@@ -1109,9 +1107,8 @@ impl Inner {
         }
         if h.ttl <= 1 {
             self.mib_inc("IpInHdrErrors");
-            let pkt = skb.data().to_vec();
+            self.icmp_send4(cpu, skb.data(), ICMP_TIME_EXCEEDED, 0, 0, Some(iif));
             cpu.kfree_skb(skb, DropReason::IpInhdr, None);
-            self.icmp_send4(cpu, &pkt, ICMP_TIME_EXCEEDED, 0, 0, Some(iif));
             return;
         }
         let rt = match self.route_out4(h.dst, None) {
@@ -1123,20 +1120,20 @@ impl Inner {
         };
         if skb.len() > rt.mtu as usize && h.df {
             self.mib_inc("IpFragFails");
-            let pkt = skb.data().to_vec();
+            self.icmp_send4(cpu, skb.data(), ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, rt.mtu, Some(iif));
             cpu.kfree_skb(skb, DropReason::PktTooBig, None);
-            self.icmp_send4(cpu, &pkt, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, rt.mtu, Some(iif));
             return;
         }
-        // ip_decrease_ttl.
-        let mut pkt = skb.data().to_vec();
-        cpu.consume_skb(skb);
-        pkt[8] -= 1;
-        fix_ip4_csum(&mut pkt);
+        // ip_decrease_ttl, in place.
+        let mut skb = skb;
+        let b = skb.data_mut();
+        b[8] -= 1;
+        fix_ip4_csum(b);
+        skb.meta.vlan = None;
         self.mib_inc("IpForwDatagrams");
         let mut h2 = *h;
         h2.ttl -= 1;
-        let _ = self.send4(cpu, &pkt, &h2, &rt);
+        self.send4(cpu, skb, &h2, &rt);
     }
 
     /// `ip_local_deliver`: ICMP here, TCP/UDP to smoltcp, other protocols unreachable.
@@ -1144,9 +1141,9 @@ impl Inner {
         if h.mf || h.frag_off != 0 {
             // ip_defrag: queue the fragment; the last one delivers the whole datagram.
             self.mib_inc("IpReasmReqds");
-            let frag = skb.data()[..h.tot_len].to_vec();
+            let r = self.defrag4.add(self.now, &skb.data()[..h.tot_len], h);
             cpu.consume_skb(skb);
-            match self.defrag4.add(self.now, &frag, h) {
+            match r {
                 Defrag::Queued => {}
                 Defrag::Dropped => self.mib_inc("IpReasmFails"),
                 Defrag::Done(whole) => {
@@ -1161,9 +1158,8 @@ impl Inner {
         self.mib_inc("IpInDelivers");
         match h.proto {
             IPPROTO_ICMP => {
-                let pkt = skb.data().to_vec();
+                self.icmp_rcv(cpu, skb.data(), h, bcast);
                 cpu.consume_skb(skb);
-                self.icmp_rcv(cpu, &pkt, h, bcast);
             }
             IPPROTO_TCP | IPPROTO_UDP => {
                 self.smol.phy.rx.push_back(skb.data().to_vec());
@@ -1171,12 +1167,11 @@ impl Inner {
                 cpu.consume_skb(skb);
             }
             _ => {
-                let pkt = skb.data().to_vec();
-                cpu.kfree_skb(skb, DropReason::IpNoproto, None);
                 if !bcast {
                     self.mib_inc("IpInUnknownProtos");
-                    self.icmp_send4(cpu, &pkt, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0, None);
+                    self.icmp_send4(cpu, skb.data(), ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0, None);
                 }
+                cpu.kfree_skb(skb, DropReason::IpNoproto, None);
             }
         }
     }

@@ -465,10 +465,9 @@ impl Inner {
                 }
                 NeighAction::Failed { queued, .. } => {
                     for skb in queued {
-                        let pkt = skb.data().to_vec();
-                        cpu.kfree_skb(skb, DropReason::NeighFailed, None);
                         // ndisc_error_report → icmpv6 address unreachable (code 3).
-                        self.icmp6_send(cpu, &pkt, ICMPV6_DEST_UNREACH, 3, 0, None);
+                        self.icmp6_send(cpu, skb.data(), ICMPV6_DEST_UNREACH, 3, 0, None);
+                        cpu.kfree_skb(skb, DropReason::NeighFailed, None);
                     }
                 }
                 NeighAction::Flush { ifindex, lladdr, queued, .. } => {
@@ -540,18 +539,19 @@ impl Inner {
             cpu.kfree_skb(skb, DropReason::IpInvalidSource, None);
             return;
         }
-        let pkt = skb.data().to_vec();
         // Skip a hop-by-hop header (MLD reports carry one).
-        let (next, off) =
-            if h.next == 0 && pkt.len() >= 48 { (pkt[40], 40 + (usize::from(pkt[41]) + 1) * 8) } else { (h.next, 40) };
-        if off > pkt.len() {
+        let (next, off) = match skb.data() {
+            d if h.next == 0 && d.len() >= 48 => (d[40], 40 + (usize::from(d[41]) + 1) * 8),
+            _ => (h.next, 40),
+        };
+        if off > skb.len() {
             cpu.kfree_skb(skb, DropReason::IpInhdr, None);
             return;
         }
         if h.dst.is_multicast() {
             if self.v6.ac.has_group(ifindex, h.dst) || h.dst == Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1) {
+                self.ip6_local_deliver(cpu, ifindex, skb.data(), &h, next, off, true, PktType::Multicast);
                 cpu.consume_skb(skb);
-                self.ip6_local_deliver(cpu, ifindex, &pkt, &h, next, off, true, PktType::Multicast);
             } else {
                 cpu.kfree_skb(skb, DropReason::IpInvalidDest, None);
             }
@@ -559,8 +559,8 @@ impl Inner {
         }
         if is_lo || self.local_dev6(h.dst).is_some() {
             let pt = skb.meta.pkt_type;
+            self.ip6_local_deliver(cpu, ifindex, skb.data(), &h, next, off, false, pt);
             cpu.consume_skb(skb);
-            self.ip6_local_deliver(cpu, ifindex, &pkt, &h, next, off, false, pt);
             return;
         }
         // Not for us: forward when all.forwarding is on (ip6_forward).
@@ -573,38 +573,39 @@ impl Inner {
             cpu.kfree_skb(skb, DropReason::Otherhost, None);
             return;
         }
-        cpu.consume_skb(skb);
-        self.ip6_forward(cpu, ifindex, pkt, &h);
+        self.ip6_forward(cpu, ifindex, skb, &h);
     }
 
-    fn ip6_forward(&mut self, cpu: &mut Cpu, iif: u32, mut pkt: Vec<u8>, h: &Ip6) {
+    /// `ip6_forward`: errors answer with ICMPv6 and drop the packet; otherwise the hop limit
+    /// goes down in place and the packet leaves.
+    fn ip6_forward(&mut self, cpu: &mut Cpu, iif: u32, mut skb: Skb, h: &Ip6) {
+        let refuse = |g: &mut Inner, cpu: &mut Cpu, skb: Skb, t: u8, code: u8, info: u32, r: DropReason| {
+            g.icmp6_send(cpu, skb.data(), t, code, info, Some(iif));
+            cpu.kfree_skb(skb, r, None);
+        };
         if is_link_local(h.src) || is_link_local(h.dst) {
-            self.icmp6_send(cpu, &pkt, ICMPV6_DEST_UNREACH, 2, 0, Some(iif));
-            return;
+            return refuse(self, cpu, skb, ICMPV6_DEST_UNREACH, 2, 0, DropReason::NotSpecified);
         }
         if h.hlim <= 1 {
             self.mib_inc("Ip6InHdrErrors");
-            self.icmp6_send(cpu, &pkt, ICMPV6_TIME_EXCEED, 0, 0, Some(iif));
-            return;
+            return refuse(self, cpu, skb, ICMPV6_TIME_EXCEED, 0, 0, DropReason::IpInhdr);
         }
         let rt = match self.route_out6(h.dst, None) {
             Ok(rt) => rt,
             Err(_) => {
                 self.mib_inc("Ip6InNoRoutes");
-                self.icmp6_send(cpu, &pkt, ICMPV6_DEST_UNREACH, 0, 0, Some(iif));
-                return;
+                return refuse(self, cpu, skb, ICMPV6_DEST_UNREACH, 0, 0, DropReason::IpNoroute);
             }
         };
-        if pkt.len() > rt.mtu as usize {
+        if skb.len() > rt.mtu as usize {
             self.mib_inc("Ip6InTooBigErrors");
-            self.icmp6_send(cpu, &pkt, ICMPV6_PKT_TOOBIG, 0, rt.mtu, Some(iif));
-            return;
+            return refuse(self, cpu, skb, ICMPV6_PKT_TOOBIG, 0, rt.mtu, DropReason::PktTooBig);
         }
-        pkt[7] -= 1;
+        skb.data_mut()[7] -= 1;
+        skb.meta.vlan = None;
         self.mib_inc("Ip6OutForwDatagrams");
         let mut h2 = *h;
         h2.hlim -= 1;
-        let skb = Self::skb_from(cpu, &pkt);
         self.neigh_output6(cpu, &rt, &h2, skb);
     }
 

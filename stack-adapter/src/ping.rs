@@ -247,7 +247,8 @@ impl Stack {
             rtts: Vec::new(),
             exit_code: 1,
         };
-        let mut run = PingRun { stack: self, opts, ident, start, rep, sent_at: Vec::new(), got: Vec::new(), last: start };
+        let mut run =
+            PingRun { stack: self, opts, ident, start, rep, sent_at: Vec::new(), got: Vec::new(), last: start };
         let deadline = opts.deadline_ns.map(|d| start + d);
         let mut next_send = start;
         let mut exit_at: Option<u64> = None;
@@ -362,7 +363,6 @@ impl Stack {
         }
     }
 }
-
 
 /// iputils' `%g` for the loss percentage (six significant digits, no trailing zeros).
 fn pct_g(v: f64) -> String {
