@@ -1,0 +1,10 @@
+//! `ip addr`.
+
+use super::IpOpts;
+use crate::session::Ctx;
+
+/// `ip addr ARGS...`.
+pub(super) fn main(ctx: &mut Ctx<'_>, _o: &IpOpts, args: &[String]) -> i32 {
+    let w = args.first().map(String::as_str).unwrap_or("addr");
+    ctx.unsupported("ip addr", w)
+}

@@ -1,0 +1,10 @@
+//! `ip maddr`.
+
+use super::IpOpts;
+use crate::session::Ctx;
+
+/// `ip maddr ARGS...`.
+pub(super) fn main(ctx: &mut Ctx<'_>, _o: &IpOpts, args: &[String]) -> i32 {
+    let w = args.first().map(String::as_str).unwrap_or("maddr");
+    ctx.unsupported("ip maddr", w)
+}
