@@ -72,7 +72,6 @@ pub struct Session {
     stacks: Stacks,
     cpu: Cpu,
     jobs: Vec<JobEntry>,
-    next_job: usize,
     /// The script line being run (1-based), for error messages.
     line_no: Option<usize>,
     /// Per-namespace peer namespace ids (`peernet2id_alloc`): for each namespace, the ids it has
@@ -98,7 +97,7 @@ impl Session {
         netdev_dummy::register(&world)?;
         let stacks = stack_adapter::install(&world)?;
         let cpu = world.cpu(0).ok_or_else(|| netdev_core::Error::new(Errno::Ebusy))?;
-        Ok(Session { world, stacks, cpu, jobs: Vec::new(), next_job: 1, line_no: None, peer_ids: BTreeMap::new() })
+        Ok(Session { world, stacks, cpu, jobs: Vec::new(), line_no: None, peer_ids: BTreeMap::new() })
     }
 
     /// The simulated host.
@@ -174,8 +173,8 @@ impl Session {
             ctx.background = true;
             let out = ctx.run_pipeline(&parsed.stages);
             let spawned = ctx.spawned.take();
-            let id = self.next_job;
-            self.next_job += 1;
+            // bash: one more than the highest job number still in the table.
+            let id = self.jobs.iter().map(|j| j.id).max().unwrap_or(0) + 1;
             let job: Box<dyn Job> = match spawned {
                 Some(j) => {
                     // The pipeline's own output so far (e.g. a parse error) comes first.
@@ -450,8 +449,10 @@ mod tests {
         assert_eq!((o.stdout.as_str(), o.rc), ("hi\n", 0));
         let o = s.exec("kill %1");
         assert_eq!((o.stderr.as_str(), o.rc), ("kill: %1: no such job\n", 1));
+        // Job numbers restart once the table is empty, as bash's do.
         s.exec("echo a &");
         s.exec("echo b &");
+        assert_eq!(s.exec("jobs").stdout.lines().last(), Some("[2]+  Running                 echo b &"));
         assert_eq!(s.exec("kill %%").stdout, "b\n");
         let left = s.finish_jobs();
         assert_eq!(left.len(), 1);
