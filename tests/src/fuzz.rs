@@ -413,3 +413,133 @@ pub fn stack_control(ops: &[StackOp]) {
     assert!(stacks.get(NetnsId::INIT).is_some());
     assert_eq!(w.rtnl().netns_list().len(), 1);
 }
+
+/// The words [`cli_script`] builds command lines from: the grammar's keywords, names, numbers and
+/// addresses that make sense together, and shell punctuation.
+pub const CLI_VOCAB: &[&str] = &[
+    "ip",
+    "link",
+    "add",
+    "del",
+    "set",
+    "show",
+    "dev",
+    "veth0",
+    "veth1",
+    "type",
+    "veth",
+    "dummy",
+    "peer",
+    "name",
+    "netns",
+    "ns1",
+    "ns2",
+    "exec",
+    "up",
+    "down",
+    "mtu",
+    "1500",
+    "68",
+    "0",
+    "address",
+    "02:00:00:00:00:01",
+    "addr",
+    "10.0.0.1/24",
+    "10.0.0.2",
+    "route",
+    "default",
+    "via",
+    "neigh",
+    "lladdr",
+    "proxy",
+    "flush",
+    "-n",
+    "-s",
+    "-d",
+    "-j",
+    "-br",
+    "-4",
+    "-6",
+    "ping",
+    "-c",
+    "1",
+    "2",
+    "-i",
+    "0.2",
+    "-W",
+    "-I",
+    "tcpdump",
+    "-w",
+    "/dev/null",
+    "&",
+    "|",
+    "grep",
+    "head",
+    "wc",
+    "-l",
+    "kill",
+    "%1",
+    "%%",
+    "sysctl",
+    "-w",
+    "-a",
+    "net.ipv4.ip_forward=1",
+    "net.ipv6.conf.all.disable_ipv6",
+    "cat",
+    "/sys/class/net/veth0/carrier",
+    "/proc/sys/net/ipv4/ip_forward",
+    "echo",
+    ">",
+    "sleep",
+    "advance",
+    "ethtool",
+    "-k",
+    "-i",
+    "-S",
+    "arping",
+    "monitor",
+    "maddr",
+    "get",
+    "lo",
+    "master",
+    "nomaster",
+    "'",
+    "\"",
+    "\\",
+    "fe80::1",
+    "::1",
+    "ifconfig",
+    "jobs",
+    "wait",
+    "#",
+    "!",
+];
+
+/// Random command lines into a `vnet` session: `data` is split into lines at `\n`; in a line each
+/// byte below `CLI_VOCAB.len()` is a vocabulary word and any other printable byte is a character
+/// of a free-form word. Checks that no input panics and that packets stay conserved.
+pub fn cli_script(data: &[u8]) {
+    let Ok(mut s) = vnet_cli::Session::new(7) else { return };
+    for raw in data.split(|&b| b == b'\n').take(64) {
+        let mut line = String::new();
+        let mut free = String::new();
+        for &b in raw.iter().take(40) {
+            match CLI_VOCAB.get(usize::from(b)) {
+                Some(w) => {
+                    if !free.is_empty() {
+                        line.push_str(&std::mem::take(&mut free));
+                        line.push(' ');
+                    }
+                    line.push_str(w);
+                    line.push(' ');
+                }
+                None if b.is_ascii_graphic() => free.push(char::from(b)),
+                None => {}
+            }
+        }
+        line.push_str(&free);
+        let out = s.exec(&line);
+        assert!(out.rc >= 0, "{line:?}: negative exit status");
+    }
+    s.finish_jobs();
+}

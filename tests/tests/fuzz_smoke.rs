@@ -82,3 +82,21 @@ fn stack_control_smoke() {
         stack_control(&ops);
     }
 }
+
+#[test]
+fn cli_script_smoke() {
+    let mut rng = Rng::new(6);
+    let vocab = vnet_tests::fuzz::CLI_VOCAB.len() as u64;
+    for _ in 0..150 {
+        // Mostly vocabulary words, some free characters, a few lines.
+        let n = rng.below(200) as usize;
+        let data: Vec<u8> = (0..n)
+            .map(|_| match rng.below(10) {
+                0 => b'\n',
+                1 => b'!' + rng.below(90) as u8,
+                _ => rng.below(vocab) as u8,
+            })
+            .collect();
+        vnet_tests::fuzz::cli_script(&data);
+    }
+}
