@@ -138,6 +138,12 @@ impl Session {
         id
     }
 
+    /// The id namespace `of` has given namespace `peer`, if any (`peernet2id`: no allocation, what
+    /// `ip netns list` asks with RTM_GETNSID).
+    pub(crate) fn peer_netnsid_get(&self, of: NetnsId, peer: NetnsId) -> Option<u32> {
+        self.peer_ids.get(&of)?.get(&peer).copied()
+    }
+
     /// Forget the ids of a deleted namespace (`peernet2id` entries go with the namespace).
     pub(crate) fn forget_netns(&mut self, ns: NetnsId) {
         self.peer_ids.remove(&ns);

@@ -33,6 +33,10 @@ pub(crate) struct IpOpts {
     pub(crate) family: Option<Family>,
     /// `-a`/`-all` (for `ip -all netns exec`).
     pub(crate) all: bool,
+    /// `-h`/`-human-readable`: counters with k/M/G suffixes (`print_num`).
+    pub(crate) human: bool,
+    /// `-iec`: powers of 1024 for `-h`.
+    pub(crate) iec: bool,
 }
 
 /// An address family selector.
@@ -66,42 +70,70 @@ where  OBJECT := { address | addrlabel | amt | fou | help | ila | ioam | l2tp |
                     -c[olor]}
 ";
 
-/// `ip ARGS...` in `ctx.ns`.
+/// iproute2's `incomplete_command()` (the `NEXT_ARG()` of a missing value): exit status 255.
+pub(crate) const INCOMPLETE: &str = "Command line is not complete. Try option \"help\"";
+
+/// `ip ARGS...` in `ctx.ns`: the option loop of iproute2 6.1's `main()` (ip/ip.c), in its order,
+/// which decides what a prefix means (`-h` is `-human`, `-b` is `-batch`, `-n` is `-netns`).
 pub(crate) fn main(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     let mut o = IpOpts::default();
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
+        if a == "--" {
+            i += 1;
+            break;
+        }
         if !a.starts_with('-') {
             break;
         }
-        // iproute2 accepts `--opt` as `-opt`.
+        // iproute2 accepts `--opt` as `-opt` (and names the option that way in its errors).
         let opt = if a.starts_with("--") { &a[1..] } else { a };
-        if opt == "-" {
-            break;
-        }
-        match opt {
-            _ if matches(opt, "-family") => {
+        // The value of an option that takes one.
+        let value = args.get(i + 1).map(String::as_str);
+        let Some(kind) = global_option(opt) else {
+            return ctx.fail(255, &format!("Option \"{opt}\" is unknown, try \"ip -help\"."));
+        };
+        match kind {
+            Opt::Loops | Opt::Family | Opt::Rcvbuf if value.is_none() => return usage(ctx),
+            Opt::Loops => i += 1,
+            Opt::Family => {
+                let f = value.unwrap_or_default();
                 i += 1;
-                let Some(f) = args.get(i) else { return ctx.fail(255, "Option \"-family\" requires an argument") };
-                o.family = match f.as_str() {
+                o.family = match f {
                     "inet" => Some(Family::Inet),
                     "inet6" => Some(Family::Inet6),
                     "link" => Some(Family::Link),
+                    "help" => return usage(ctx),
+                    "mpls" | "bridge" => return ctx.unsupported("ip", &format!("-family {f}")),
                     _ => return ctx.fail(255, &format!("Error: argument \"{f}\" is wrong: invalid protocol family")),
                 };
             }
-            "-4" => o.family = Some(Family::Inet),
-            "-6" => o.family = Some(Family::Inet6),
-            "-0" => o.family = Some(Family::Link),
-            _ if matches(opt, "-stats") || matches(opt, "-statistics") => o.stats = o.stats.saturating_add(1),
-            _ if matches(opt, "-details") => o.details = o.details.saturating_add(1),
-            _ if matches(opt, "-oneline") => o.oneline = true,
-            _ if opt == "-c" || matches(opt, "-color") || opt.starts_with("-color=") => {}
-            _ if matches(opt, "-human") || matches(opt, "-human-readable") || opt == "-iec" => {}
-            _ if matches(opt, "-netns") => {
+            Opt::Rcvbuf => {
+                let v = value.unwrap_or_default();
+                if v.parse::<u32>().is_err() {
+                    return ctx.fail(255, &format!("Invalid rcvbuf size '{v}'"));
+                }
                 i += 1;
-                let Some(name) = args.get(i) else { return ctx.fail(255, "Option \"-netns\" requires an argument") };
+            }
+            Opt::Fam(f) => o.family = Some(f),
+            Opt::Human => o.human = true,
+            Opt::Iec => o.iec = true,
+            Opt::Stats => o.stats = o.stats.saturating_add(1),
+            Opt::Details => o.details = o.details.saturating_add(1),
+            Opt::Oneline => o.oneline = true,
+            Opt::Version => {
+                ctx.print("ip utility, iproute2-6.1.0, libbpf 1.1.2\n");
+                return 0;
+            }
+            Opt::Brief => o.brief = true,
+            Opt::Json => o.json = true,
+            Opt::Pretty => o.pretty = true,
+            Opt::Help => return usage(ctx),
+            Opt::All => o.all = true,
+            Opt::Netns => {
+                let Some(name) = value else { return ctx.fail(255, INCOMPLETE) };
+                i += 1;
                 match lookup_netns(ctx, name) {
                     Some(ns) => ctx.ns = ns,
                     None => {
@@ -112,34 +144,17 @@ pub(crate) fn main(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
                     }
                 }
             }
-            _ if matches(opt, "-Numeric") => {}
-            _ if matches(opt, "-all") => o.all = true,
-            _ if matches(opt, "-json") => o.json = true,
-            _ if matches(opt, "-pretty") => o.pretty = true,
-            _ if matches(opt, "-brief") => o.brief = true,
-            _ if matches(opt, "-resolve") => {}
-            _ if matches(opt, "-help") => {
-                ctx.eprint(USAGE);
-                return 0;
-            }
-            _ if matches(opt, "-Version") => {
-                ctx.print("ip utility, iproute2-6.1.0, libbpf 1.1.2\n");
-                return 0;
-            }
-            _ => {
-                return ctx.fail(255, &format!("Option \"{a}\" is unknown, try \"ip -help\"."));
-            }
+            Opt::Unsupported => return ctx.unsupported("ip", opt),
+            Opt::Ignored => {}
         }
         i += 1;
     }
     let rest = &args[i..];
-    let Some(obj) = rest.first() else {
-        ctx.eprint(USAGE);
-        return 255;
-    };
+    let Some(obj) = rest.first() else { return usage(ctx) };
     let rest = &rest[1..];
-    // iproute2's table order decides what a prefix means (`ip l` is link, `ip n` neighbour).
-    let table: [(&str, Obj); 12] = [
+    // iproute2 6.1's `cmds[]` in its order: the first entry the word is a prefix of wins
+    // (`ip l` is link, `ip n` neighbour, `ip net` netns).
+    const TABLE: [(&str, Obj); 34] = [
         ("address", Obj::Addr),
         ("addrlabel", Obj::Other),
         ("maddress", Obj::Maddr),
@@ -148,12 +163,34 @@ pub(crate) fn main(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
         ("neighbor", Obj::Neigh),
         ("neighbour", Obj::Neigh),
         ("ntable", Obj::Other),
+        ("ntbl", Obj::Other),
         ("link", Obj::Link),
+        ("l2tp", Obj::Other),
+        ("fou", Obj::Other),
+        ("ila", Obj::Other),
+        ("macsec", Obj::Other),
+        ("tunnel", Obj::Other),
+        ("tunl", Obj::Other),
+        ("tuntap", Obj::Other),
+        ("tap", Obj::Other),
+        ("token", Obj::Other),
+        ("tcpmetrics", Obj::Other),
+        ("tcp_metrics", Obj::Other),
         ("monitor", Obj::Monitor),
+        ("xfrm", Obj::Other),
+        ("mroute", Obj::Other),
+        ("mrule", Obj::Other),
         ("netns", Obj::Netns),
+        ("netconf", Obj::Other),
+        ("vrf", Obj::Other),
+        ("sr", Obj::Other),
+        ("nexthop", Obj::Other),
+        ("mptcp", Obj::Other),
+        ("ioam", Obj::Other),
         ("help", Obj::Help),
+        ("stats", Obj::Other),
     ];
-    let found = table.iter().find(|(name, _)| matches(obj, name)).map(|(name, o)| (*name, *o));
+    let found = TABLE.iter().find(|(name, _)| matches(obj, name)).map(|(name, o)| (*name, *o));
     match found {
         Some((_, Obj::Addr)) => addr::main(ctx, &o, rest),
         Some((_, Obj::Maddr)) => maddr::main(ctx, &o, rest),
@@ -162,13 +199,94 @@ pub(crate) fn main(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
         Some((_, Obj::Link)) => link::main(ctx, &o, rest),
         Some((_, Obj::Monitor)) => monitor::main(ctx, &o, rest),
         Some((_, Obj::Netns)) => netns::main(ctx, &o, rest),
-        Some((_, Obj::Help)) => {
-            ctx.eprint(USAGE);
-            255
-        }
+        Some((_, Obj::Help)) => usage(ctx),
         Some((name, Obj::Other)) => ctx.unsupported("ip", name),
-        None => ctx.fail(255, &format!("Object \"{obj}\" is unknown, try \"ip help\".")),
+        // do_cmd: an unknown object is EXIT_FAILURE, not a parse error.
+        None => ctx.fail(1, &format!("Object \"{obj}\" is unknown, try \"ip help\".")),
     }
+}
+
+/// `usage()`: the text on standard error and `exit(-1)`.
+fn usage(ctx: &mut Ctx<'_>) -> i32 {
+    ctx.eprint(USAGE);
+    255
+}
+
+/// What a global option does (a row of [`global_option`]).
+#[derive(Clone, Copy)]
+enum Opt {
+    Loops,
+    Family,
+    Fam(Family),
+    Human,
+    Iec,
+    Stats,
+    Details,
+    Oneline,
+    Version,
+    Brief,
+    Json,
+    Pretty,
+    Rcvbuf,
+    Help,
+    Netns,
+    All,
+    /// Accepted and without effect here (`-resolve`, `-timestamp`, `-force`, `-color`, ...).
+    Ignored,
+    /// Exists in iproute2, not in vnet (`-batch`, `-M`, `-B`).
+    Unsupported,
+}
+
+/// The option `opt` names, by the rules and in the order of 6.1's `main()`: `matches()` prefixes
+/// except for `-4`, `-6`, `-0`, `-M`, `-B` and `-echo`, which must be exact; the first row wins.
+fn global_option(opt: &str) -> Option<Opt> {
+    const EXACT: [(&str, Opt); 6] = [
+        ("-4", Opt::Fam(Family::Inet)),
+        ("-6", Opt::Fam(Family::Inet6)),
+        ("-0", Opt::Fam(Family::Link)),
+        ("-M", Opt::Unsupported),
+        ("-B", Opt::Unsupported),
+        ("-echo", Opt::Ignored),
+    ];
+    const PREFIX: [(&str, Opt); 24] = [
+        ("-loops", Opt::Loops),
+        ("-family", Opt::Family),
+        ("-human", Opt::Human),
+        ("-human-readable", Opt::Human),
+        ("-iec", Opt::Iec),
+        ("-stats", Opt::Stats),
+        ("-statistics", Opt::Stats),
+        ("-details", Opt::Details),
+        ("-resolve", Opt::Ignored),
+        ("-oneline", Opt::Oneline),
+        ("-timestamp", Opt::Ignored),
+        ("-tshort", Opt::Ignored),
+        ("-Version", Opt::Version),
+        ("-force", Opt::Ignored),
+        ("-batch", Opt::Unsupported),
+        ("-brief", Opt::Brief),
+        ("-json", Opt::Json),
+        ("-pretty", Opt::Pretty),
+        ("-rcvbuf", Opt::Rcvbuf),
+        // matches_color: `-c`, `-color`, `-color=never`; vnet never colours.
+        ("-color", Opt::Ignored),
+        ("-help", Opt::Help),
+        ("-netns", Opt::Netns),
+        ("-Numeric", Opt::Ignored),
+        ("-all", Opt::All),
+    ];
+    // The exact ones sit between `-family` and `-human` in the C code; no prefix row before
+    // them can match a word they match, so checking them first keeps the order.
+    if let Some((_, k)) = EXACT.iter().find(|(n, _)| *n == opt) {
+        return Some(*k);
+    }
+    PREFIX
+        .iter()
+        .find(|(n, _)| {
+            let word = if *n == "-color" { opt.split('=').next().unwrap_or(opt) } else { opt };
+            matches(word, n)
+        })
+        .map(|(_, k)| *k)
 }
 
 #[derive(Clone, Copy)]
