@@ -365,6 +365,7 @@ impl DeviceSetup {
                 | Features::GSO_SOFTWARE
                 | Features::HW_CSUM
                 | Features::RXCSUM
+                | Features::SCTP_CRC
                 | Features::HIGHDMA
                 | Features::VLAN_CHALLENGED,
             hw_features: Features::GSO_SOFTWARE,
