@@ -330,19 +330,33 @@ impl<'w> Rtnl<'w> {
 
     /// `ip link add ... type KIND ARGS`: parse `args` with the kind, then [`newlink`](Self::newlink).
     pub fn link_add(&mut self, kind: &str, req: &NewLink, args: &[&str]) -> Result<Arc<NetDevice>> {
+        self.check_create(req)?;
         let k = self.kind(kind).ok_or(Error::with_msg(Errno::Eopnotsupp, "Unknown device type"))?;
         let cfg = k.parse_args(args)?;
         self.newlink(kind, req, &cfg)
     }
 
-    /// `rtnl_newlink`: create a device of `kind` with `cfg` and bring it up if `req.up`.
-    /// EOPNOTSUPP ("Unknown device type") for an unregistered kind; ENOENT for a missing namespace.
-    pub fn newlink(&mut self, kind: &str, req: &NewLink, cfg: &KindConfig) -> Result<Arc<NetDevice>> {
+    /// What `rtnl_newlink` checks before it looks at the kind: the name's attribute policy, the
+    /// caller's namespace, and that no device has the requested index (else name) there — a
+    /// create request (NLM_F_EXCL, as `ip link add` sends) for an existing one is EEXIST.
+    fn check_create(&self, req: &NewLink) -> Result<()> {
         if let Some(n) = &req.name {
             ifname_policy(n)?;
         }
-        let k = self.kind(kind).ok_or(Error::with_msg(Errno::Eopnotsupp, "Unknown device type"))?;
         self.ns(req.netns)?;
+        let exists = match (req.ifindex, &req.name) {
+            (Some(i), _) if i > 0 => self.dev_by_index(req.netns, i).is_some(),
+            (_, Some(n)) => self.dev_by_name(req.netns, n).is_some(),
+            _ => false,
+        };
+        if exists { Err(Error::new(Errno::Eexist)) } else { Ok(()) }
+    }
+
+    /// `rtnl_newlink`: create a device of `kind` with `cfg` and bring it up if `req.up`.
+    /// EOPNOTSUPP ("Unknown device type") for an unregistered kind; ENOENT for a missing namespace.
+    pub fn newlink(&mut self, kind: &str, req: &NewLink, cfg: &KindConfig) -> Result<Arc<NetDevice>> {
+        self.check_create(req)?;
+        let k = self.kind(kind).ok_or(Error::with_msg(Errno::Eopnotsupp, "Unknown device type"))?;
         self.ns(req.dest_netns())?;
         self.op(|r| {
             let dev = k.newlink(r, req, cfg)?;

@@ -664,17 +664,6 @@ fn add(ctx: &mut Ctx<'_>, r: &LinkReq, kargs: KindArgs) -> i32 {
 fn add_in(rtnl: &mut Rtnl<'_>, ns: NetnsId, r: &LinkReq, kargs: KindArgs) -> Result<(), Error> {
     let kind = r.kind.as_deref().unwrap_or_default();
     let target = target_netns(r)?;
-    // rtnl_newlink looks the device up in the caller's namespace first (by index, else by a
-    // name that passed the attribute policy); with NLM_F_EXCL an existing one is EEXIST, before
-    // the kind is even looked at.
-    let exists = if r.index > 0 {
-        rtnl.dev_by_index(ns, r.index).is_some()
-    } else {
-        r.name.as_deref().is_some_and(|n| n.len() < IFNAMSIZ && rtnl.dev_by_name(ns, n).is_some())
-    };
-    if exists {
-        return Err(Error::new(Errno::Eexist));
-    }
     let address = match &r.address {
         Some(a) => Some(MacAddr::from_slice(a).ok_or(Error::new(Errno::Einval))?),
         None => None,
