@@ -21,6 +21,7 @@
 mod ethtool;
 mod filters;
 mod fs;
+mod ifconfig;
 mod ip;
 mod lex;
 mod ping;
@@ -47,6 +48,7 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, argv: &[String]) -> i32 {
         "sudo" => dispatch(ctx, args),
         "ip" => ip::main(ctx, args),
         "ethtool" => ethtool::main(ctx, args),
+        "ifconfig" => ifconfig::main(ctx, args),
         "sysctl" => sysctl::main(ctx, args),
         "ping" => ping::ping(ctx, args, false),
         "ping6" => ping::ping(ctx, args, true),

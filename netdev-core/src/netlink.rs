@@ -16,6 +16,28 @@ pub const RTM_NEWLINK: u16 = 16;
 pub const RTM_DELLINK: u16 = 17;
 /// `RTMGRP_LINK`: the multicast group bit of link messages.
 pub const RTMGRP_LINK: u32 = 1;
+/// `RTM_NEWADDR`.
+pub const RTM_NEWADDR: u16 = 20;
+/// `RTM_DELADDR`.
+pub const RTM_DELADDR: u16 = 21;
+/// `RTM_NEWROUTE`.
+pub const RTM_NEWROUTE: u16 = 24;
+/// `RTM_DELROUTE`.
+pub const RTM_DELROUTE: u16 = 25;
+/// `RTM_NEWNEIGH`.
+pub const RTM_NEWNEIGH: u16 = 28;
+/// `RTM_DELNEIGH`.
+pub const RTM_DELNEIGH: u16 = 29;
+/// `RTMGRP_NEIGH`.
+pub const RTMGRP_NEIGH: u32 = 0x4;
+/// `RTMGRP_IPV4_IFADDR`.
+pub const RTMGRP_IPV4_IFADDR: u32 = 0x10;
+/// `RTMGRP_IPV4_ROUTE`.
+pub const RTMGRP_IPV4_ROUTE: u32 = 0x40;
+/// `RTMGRP_IPV6_IFADDR`.
+pub const RTMGRP_IPV6_IFADDR: u32 = 0x100;
+/// `RTMGRP_IPV6_ROUTE`.
+pub const RTMGRP_IPV6_ROUTE: u32 = 0x400;
 /// `AF_UNSPEC`.
 const AF_UNSPEC: u8 = 0;
 
@@ -54,14 +76,16 @@ pub mod ifla {
     pub const INFO_KIND: u16 = 1;
 }
 
-/// Builds one netlink message.
+/// Builds one netlink message: the `nlmsghdr`, then the family header ([`MsgBuilder::raw`] or
+/// [`MsgBuilder::ifinfomsg`]), then attributes, each padded to 4 bytes (`nla_put`).
 #[derive(Debug)]
-pub(crate) struct MsgBuilder {
+pub struct MsgBuilder {
     buf: Vec<u8>,
 }
 
 impl MsgBuilder {
-    pub(crate) fn new(msg_type: u16, seq: u32) -> MsgBuilder {
+    /// A message of `msg_type` with sequence number `seq`, from the kernel (pid 0, no flags).
+    pub fn new(msg_type: u16, seq: u32) -> MsgBuilder {
         let mut buf = Vec::with_capacity(256);
         buf.extend_from_slice(&0u32.to_ne_bytes()); // nlmsg_len, patched in finish
         buf.extend_from_slice(&msg_type.to_ne_bytes());
@@ -69,6 +93,11 @@ impl MsgBuilder {
         buf.extend_from_slice(&seq.to_ne_bytes());
         buf.extend_from_slice(&0u32.to_ne_bytes()); // nlmsg_pid: 0 = kernel
         MsgBuilder { buf }
+    }
+
+    /// Append bytes as they are (a family header such as `ifaddrmsg`, `rtmsg`, `ndmsg`).
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
     }
 
     pub(crate) fn ifinfomsg(&mut self, dev_type: u16, index: u32, flags: u32, change: u32) {
@@ -80,7 +109,8 @@ impl MsgBuilder {
         self.buf.extend_from_slice(&change.to_ne_bytes());
     }
 
-    pub(crate) fn attr(&mut self, ty: u16, data: &[u8]) {
+    /// One attribute (`nla_put`).
+    pub fn attr(&mut self, ty: u16, data: &[u8]) {
         let len = 4 + data.len();
         self.buf.extend_from_slice(&(len as u16).to_ne_bytes());
         self.buf.extend_from_slice(&ty.to_ne_bytes());
@@ -88,29 +118,34 @@ impl MsgBuilder {
         self.pad();
     }
 
-    pub(crate) fn attr_u32(&mut self, ty: u16, v: u32) {
+    /// A `u32` attribute in host byte order (`nla_put_u32`).
+    pub fn attr_u32(&mut self, ty: u16, v: u32) {
         self.attr(ty, &v.to_ne_bytes());
     }
 
-    pub(crate) fn attr_u8(&mut self, ty: u16, v: u8) {
+    /// A `u8` attribute (`nla_put_u8`).
+    pub fn attr_u8(&mut self, ty: u16, v: u8) {
         self.attr(ty, &[v]);
     }
 
-    pub(crate) fn attr_str(&mut self, ty: u16, s: &str) {
+    /// A NUL-terminated string attribute (`nla_put_string`).
+    pub fn attr_str(&mut self, ty: u16, s: &str) {
         let mut v = Vec::with_capacity(s.len() + 1);
         v.extend_from_slice(s.as_bytes());
         v.push(0);
         self.attr(ty, &v);
     }
 
-    pub(crate) fn nest_start(&mut self, ty: u16) -> usize {
+    /// Open a nested attribute; close it with [`MsgBuilder::nest_end`].
+    pub fn nest_start(&mut self, ty: u16) -> usize {
         let at = self.buf.len();
         self.buf.extend_from_slice(&0u16.to_ne_bytes());
         self.buf.extend_from_slice(&ty.to_ne_bytes());
         at
     }
 
-    pub(crate) fn nest_end(&mut self, at: usize) {
+    /// Close the nested attribute opened at `at`.
+    pub fn nest_end(&mut self, at: usize) {
         let len = (self.buf.len() - at) as u16;
         self.buf[at..at + 2].copy_from_slice(&len.to_ne_bytes());
     }
@@ -121,7 +156,8 @@ impl MsgBuilder {
         }
     }
 
-    pub(crate) fn finish(mut self) -> Vec<u8> {
+    /// The message, `nlmsg_len` filled in.
+    pub fn finish(mut self) -> Vec<u8> {
         let len = self.buf.len() as u32;
         self.buf[..4].copy_from_slice(&len.to_ne_bytes());
         self.buf
@@ -163,7 +199,9 @@ pub struct LinkMsg {
     pub attr_types: Vec<u16>,
 }
 
-fn attrs(mut b: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+/// The attributes in `b` (after a family header), as `(type, payload)`; stops at the first
+/// malformed one (`nla_for_each_attr`).
+pub fn attrs(mut b: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     std::iter::from_fn(move || {
         if b.len() < 4 {
             return None;

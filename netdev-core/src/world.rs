@@ -197,6 +197,18 @@ impl World {
         self.inner.netlink.subscribe(netns, groups)
     }
 
+    /// True if a socket listens to rtnetlink in `netns` (`rtnl_has_listeners`): senders skip
+    /// building messages nobody reads.
+    pub fn netlink_has_listeners(&self, netns: NetnsId) -> bool {
+        self.inner.netlink.has_listeners(netns)
+    }
+
+    /// Send `msg` to the sockets of `netns` subscribed to `group` (`rtnl_notify`), for protocol
+    /// layers outside the core (addresses, routes, neighbours).
+    pub fn netlink_publish(&self, netns: NetnsId, group: u32, msg: &[u8]) {
+        self.inner.netlink.publish(netns, group, msg);
+    }
+
     /// `net.core.netdev_max_backlog`.
     pub fn max_backlog(&self) -> u32 {
         self.inner.max_backlog.load(Ordering::Relaxed)

@@ -324,13 +324,19 @@ impl Inner {
         for d in self.devs.values() {
             let i = d.ifindex();
             for x in d.in4.iter().filter(|x| x.live) {
+                // fib_magic takes the source from the subnet's primary address (`prim`).
+                let prim = d
+                    .in4
+                    .iter()
+                    .find(|p| !p.secondary && p.prefix_len == x.prefix_len && p.matches(x.local))
+                    .map_or(x.local, |p| p.local);
                 let mk = |dst, plen, rtype, scope| Route {
                     dst,
                     plen,
                     rtype,
                     ifindex: i,
                     gateway: None,
-                    prefsrc: Some(x.local),
+                    prefsrc: Some(prim),
                     metric: 0,
                     proto: Proto::Kernel,
                     scope,

@@ -18,6 +18,7 @@ mod ipv4;
 mod ipv6;
 pub mod neigh;
 pub mod ping;
+pub mod rtnetlink;
 mod sock;
 mod stack;
 pub mod sysctl;

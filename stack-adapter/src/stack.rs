@@ -86,6 +86,8 @@ pub(crate) struct Inner {
     pub(crate) deferred_neigh4: Acts4,
     pub(crate) deferred_neigh6: Acts6,
     pub(crate) v6: crate::ipv6::V6State,
+    /// What was last announced on rtnetlink (None while nobody listens).
+    pub(crate) nl_last: Option<crate::rtnetlink::Snapshot>,
 }
 
 /// A namespace's IP stack. Installed as the namespace's protocol handler by [`crate::install`].
@@ -207,6 +209,7 @@ impl Stack {
                 deferred_neigh4: Vec::new(),
                 deferred_neigh6: Vec::new(),
                 v6: crate::ipv6::V6State::default(),
+                nl_last: None,
             }),
         })
     }
@@ -229,6 +232,7 @@ impl Stack {
         let world = rtnl.world().clone();
         let mut g = self.inner.lock();
         g.now = world.now();
+        self.nl_before(&world, &mut g);
         let ifindex = dev.ifindex();
         match ev {
             NetdevEvent::Register => {
@@ -284,6 +288,48 @@ impl Stack {
         }
         g.update_smol_mtu();
         self.rearm(&mut g, &world);
+        self.nl_after(&world, &mut g, matches!(ev, NetdevEvent::Down | NetdevEvent::Unregister));
+    }
+
+    // ------------------------------------------------------------------ notifications
+
+    /// Before an entry point runs: the state announced last is the reference while someone
+    /// listens (`rtnl_has_listeners`); a new listener's reference is the state now. Kept across
+    /// entry points, so what changed in between (a device's flags before its NETDEV_UP) is
+    /// announced at the next one.
+    fn nl_before(&self, world: &World, g: &mut Inner) {
+        if !world.netlink_has_listeners(self.ns) {
+            g.nl_last = None;
+        } else if g.nl_last.is_none() {
+            g.nl_last = Some(g.nl_snapshot(&g.neigh_entries()));
+        }
+    }
+
+    /// Announce what changed since the reference (see [`crate::rtnetlink`]) and keep the state
+    /// as the next one.
+    fn nl_after(&self, world: &World, g: &mut Inner, quiet_v4_dels: bool) {
+        if let Some(b) = g.nl_last.take() {
+            let a = g.nl_snapshot(&g.neigh_entries());
+            crate::rtnetlink::publish(world, self.ns, crate::rtnetlink::diff(&b, &a, quiet_v4_dels));
+            g.nl_last = Some(a);
+        }
+    }
+
+    /// The address dump (`RTM_GETADDR`): one message per address, IPv4 then IPv6.
+    pub fn dump_addrs(&self) -> Vec<Vec<u8>> {
+        self.inner.lock().dump_addrs()
+    }
+
+    /// The route dump of every table (`RTM_GETROUTE`): IPv4 main, IPv4 local, IPv6 main, IPv6
+    /// local.
+    pub fn dump_routes(&self) -> Vec<Vec<u8>> {
+        self.inner.lock().dump_routes()
+    }
+
+    /// The neighbour dump (`RTM_GETNEIGH`), proxy entries (`NTF_PROXY`) last.
+    pub fn dump_neighs(&self) -> Vec<Vec<u8>> {
+        let g = self.inner.lock();
+        g.dump_neighs(&g.neigh_entries())
     }
 
     // ------------------------------------------------------------------ timers
@@ -321,9 +367,12 @@ impl Stack {
         let mut g = self.inner.lock();
         g.armed = None;
         g.now = cpu.now();
+        let world = cpu.world().clone();
+        self.nl_before(&world, &mut g);
         g.run_timers(cpu);
         g.flush(cpu);
-        self.rearm(&mut g, &cpu.world().clone());
+        self.rearm(&mut g, &world);
+        self.nl_after(&world, &mut g, false);
     }
 
     /// Run everything due (neighbour timers, smoltcp) and transmit; for callers that drive the
@@ -331,17 +380,23 @@ impl Stack {
     pub fn poll(&self, cpu: &mut Cpu) {
         let mut g = self.inner.lock();
         g.now = cpu.now();
+        let world = cpu.world().clone();
+        self.nl_before(&world, &mut g);
         g.smol_dirty = true;
         g.flush(cpu);
-        self.rearm(&mut g, &cpu.world().clone());
+        self.rearm(&mut g, &world);
+        self.nl_after(&world, &mut g, false);
     }
 
     pub(crate) fn with<R>(&self, cpu: &mut Cpu, f: impl FnOnce(&mut Inner, &mut Cpu) -> R) -> R {
         let mut g = self.inner.lock();
         g.now = cpu.now();
+        let world = cpu.world().clone();
+        self.nl_before(&world, &mut g);
         let r = f(&mut g, cpu);
         g.flush(cpu);
-        self.rearm(&mut g, &cpu.world().clone());
+        self.rearm(&mut g, &world);
+        self.nl_after(&world, &mut g, false);
         r
     }
 
@@ -349,9 +404,11 @@ impl Stack {
         let world = rtnl.world().clone();
         let mut g = self.inner.lock();
         g.now = world.now();
+        self.nl_before(&world, &mut g);
         let r = f(&mut g);
         g.update_smol_mtu();
         self.rearm(&mut g, &world);
+        self.nl_after(&world, &mut g, false);
         r
     }
 
@@ -536,7 +593,62 @@ impl Stack {
     /// newest entries first within a device, as the kernel's hash walk tends to; here ordered by
     /// device then address, descending, for determinism.
     pub fn neighbours(&self) -> Vec<NeighEntry> {
+        self.inner.lock().neigh_entries()
+    }
+
+    /// The multicast groups `ip maddr` lists as `inet` for `ifindex`: all-hosts 224.0.0.1 while
+    /// the device is up (`ip_mc_up` joins it, `ip_mc_down` leaves it; every device with an
+    /// `in_device`, i.e. an MTU of at least 68).
+    pub fn groups4(&self, ifindex: u32) -> Vec<Ipv4Addr> {
         let g = self.inner.lock();
+        match g.dev(ifindex) {
+            Some(d) if d.is_up() && d.mtu() >= 68 => vec![Ipv4Addr::new(224, 0, 0, 1)],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The device's link-layer multicast list (`dev->mc`, `/proc/net/dev_mcast`), in the order
+    /// the groups were joined: the all-nodes MAC at IPv6 registration, 01:00:5e:00:00:01 at
+    /// `ip_mc_up`, then the solicited-node MACs. Devices without Ethernet multicast mapping
+    /// (loopback, `arp_mc_map`/`ndisc_mc_map` fail) have none.
+    pub fn link_groups(&self, ifindex: u32) -> Vec<MacAddr> {
+        let v6 = self.groups6(ifindex);
+        let v4 = self.groups4(ifindex);
+        let g = self.inner.lock();
+        let Some(d) = g.devs.get(&ifindex) else { return Vec::new() };
+        if d.is_loopback() || !d.has_ether() {
+            return Vec::new();
+        }
+        let map6 = |a: Ipv6Addr| {
+            let o = a.octets();
+            MacAddr([0x33, 0x33, o[12], o[13], o[14], o[15]])
+        };
+        let mut out: Vec<MacAddr> = Vec::new();
+        let mut add = |m: MacAddr| {
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        };
+        // groups6 lists the newest group first (the kernel's mc_list head insertion).
+        let mut joined: Vec<Ipv6Addr> = v6.iter().map(|m| m.addr).collect();
+        joined.reverse();
+        let (base, rest): (Vec<Ipv6Addr>, Vec<Ipv6Addr>) = joined
+            .into_iter()
+            .partition(|a| a.segments()[0] == 0xff01 || *a == Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1));
+        base.into_iter().for_each(|a| add(map6(a)));
+        for a in v4 {
+            let o = a.octets();
+            add(MacAddr([0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]));
+        }
+        rest.into_iter().for_each(|a| add(map6(a)));
+        out
+    }
+}
+
+impl Inner {
+    /// The neighbour entries and proxies as [`Stack::neighbours`] lists them.
+    pub(crate) fn neigh_entries(&self) -> Vec<NeighEntry> {
+        let g = self;
         let now = g.now;
         let mut v = Vec::new();
         let entry = |addr: IpAddr, ifindex: u32, n: &crate::neigh::Neigh| NeighEntry {
@@ -559,7 +671,9 @@ impl Stack {
         }
         v
     }
+}
 
+impl Stack {
     /// One neighbour's state and address.
     pub fn neigh_lookup(&self, ifindex: u32, addr: IpAddr) -> Option<(Nud, Option<MacAddr>)> {
         let g = self.inner.lock();
@@ -818,13 +932,16 @@ impl ProtocolHandler for Stack {
             cpu.kfree_skb(skb, DropReason::NotSpecified, Some(dev));
             return Ok(());
         }
+        let world = cpu.world().clone();
+        self.nl_before(&world, &mut g);
         match proto {
             ETH_P_ARP => g.arp_rcv(cpu, ifindex, skb),
             ETH_P_IP => g.ip_rcv(cpu, ifindex, skb),
             _ => g.ipv6_rcv(cpu, ifindex, skb),
         }
         g.flush(cpu);
-        self.rearm(&mut g, &cpu.world().clone());
+        self.rearm(&mut g, &world);
+        self.nl_after(&world, &mut g, false);
         Ok(())
     }
 }

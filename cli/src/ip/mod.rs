@@ -8,6 +8,7 @@ mod maddr;
 mod monitor;
 mod neigh;
 mod netns;
+mod nlmsg;
 mod route;
 
 use netdev_core::NetnsId;
