@@ -56,6 +56,7 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, argv: &[String]) -> i32 {
         "tcpdump" => tcpdump::main(ctx, args),
         "sleep" => time::sleep(ctx, args),
         "advance" => time::advance(ctx, args),
+        "date" => time::date(ctx, args),
         "cat" => fs::cat(ctx, args),
         "echo" => filters::echo(ctx, args),
         "grep" => filters::grep(ctx, args),
