@@ -8,9 +8,9 @@
 //! The command follows procps `sysctl.c`: `main` (options through `getopt_long`, then `-a`
 //! before `-p` before the operands; an operand containing `=`, or any operand under `-w`, is a
 //! write), `ReadSetting`, `WriteSetting`, `DisplayAll`, `Preload`, `slashdot` and `pattern_match`
-//! (a POSIX extended regular expression, [`Ere`]). The exit status is computed as procps 4.0.2
-//! does: a failed read adds -1, a failed write ORs -1 (or -2 for a malformed one), and the shell
-//! sees the low eight bits, so one unknown key exits 255. `-e` hides unknown keys; `-q` only
+//! (a POSIX extended regular expression, [`Ere`]). The exit status is what Debian 12's procps
+//! 4.0.2 gives (measured on a real kernel by `cli/tests/differential.rs`): every failed read adds
+//! 1, a failed or malformed write ORs 1, so one unknown key exits 1 and two exit 2. `-e` hides unknown keys; `-q` only
 //! hides the echo of a write.
 //!
 //! Deliberate deviations: only `net.*` exists (Linux's `sysctl -a` also prints `kernel.*`,
@@ -494,11 +494,11 @@ impl Sysctl {
         out
     }
 
-    /// `ReadSetting(name)`: 0, or -1 for an unknown key.
+    /// `ReadSetting(name)`: 0, or 1 for an unknown key.
     fn read_setting(&self, ctx: &mut Ctx<'_>, name: &str) -> i32 {
         if name.is_empty() {
             Self::warn(ctx, &format!("\"{name}\" is an unknown key"));
-            return -1;
+            return 1;
         }
         let path = Self::convert(ctx, name, '.', '/');
         let outname = Self::convert(ctx, name, '/', '.');
@@ -515,7 +515,7 @@ impl Sysctl {
             Err(e) if e == ProcError::NotFound && self.ignore_error => 0,
             Err(e) => {
                 Self::warn(ctx, &format!("cannot stat {PROC_PATH}{path}: {}", e.text()));
-                -1
+                1
             }
         }
     }
@@ -550,15 +550,16 @@ impl Sysctl {
         rc
     }
 
-    /// `WriteSetting("NAME=VALUE")`: 0, -1 for a key that cannot be written, -2 if malformed.
+    /// `WriteSetting("NAME=VALUE")`: 0, or 1 for a key that cannot be written or a malformed setting.
     fn write_setting(&self, ctx: &mut Ctx<'_>, setting: &str) -> i32 {
         let Some((name, value)) = setting.split_once('=') else {
-            Self::warn(ctx, &format!("\"{setting}\" must be of the form name=value"));
-            return -1;
+            // procps 4.0.2 as Debian 12 ships it (measured): the same text as a bad -p line.
+            Self::warn(ctx, "command line(0): invalid syntax, continuing...");
+            return 1;
         };
         if name.is_empty() || value.is_empty() {
             Self::warn(ctx, &format!("malformed setting \"{setting}\""));
-            return -2;
+            return 1;
         }
         let path = Self::convert(ctx, name, '.', '/');
         let outname = Self::convert(ctx, name, '/', '.');
@@ -573,16 +574,16 @@ impl Sysctl {
             Err(ProcError::NotFound) if self.ignore_error => 0,
             Err(e @ (ProcError::NotFound | ProcError::NotDir)) => {
                 Self::warn(ctx, &format!("cannot stat {PROC_PATH}{path}: {}", e.text()));
-                -1
+                1
             }
             // A read-only file (mode 0444) is refused before any write.
             Err(ProcError::Errno(Errno::Eacces)) => {
                 Self::warn(ctx, &format!("setting key \"{outname}\": Operation not permitted"));
-                -1
+                1
             }
             Err(e) => {
                 Self::warn(ctx, &format!("setting key \"{outname}\": {}", e.text()));
-                -1
+                1
             }
         }
     }
@@ -597,7 +598,7 @@ impl Sysctl {
                 Ok(t) => t,
                 Err(e) => {
                     Self::warn(ctx, &format!("cannot open \"{file}\": {e}"));
-                    return -1;
+                    return 1;
                 }
             }
         };
@@ -1092,7 +1093,7 @@ mod tests {
         let ns = s.world().rtnl().netns_add("other").unwrap();
         let mut ctx = Ctx::new(&mut s, ns);
         let args: Vec<String> = ["net.core.netdev_max_backlog"].iter().map(|a| a.to_string()).collect();
-        assert_eq!(main(&mut ctx, &args), 255);
+        assert_eq!(main(&mut ctx, &args), 1);
         assert_eq!(ctx.err, "sysctl: cannot stat /proc/sys/net/core/netdev_max_backlog: No such file or directory\n");
         let mut ctx = Ctx::new(&mut s, NetnsId::INIT);
         assert_eq!(main(&mut ctx, &args), 0);

@@ -473,8 +473,12 @@ impl Inner {
     /// `ip_route_output_key` for `dst` (optionally bound to `oif`).
     pub(crate) fn route_out4(&self, dst: Ipv4Addr, oif: Option<u32>) -> std::result::Result<Rt4, OutErr> {
         let lo = self.lo().unwrap_or(1);
-        if let Some(i) = self.local_dev4(dst) {
-            let _ = i;
+        // A local route's nexthop is the device holding the address; bound to another device
+        // (SO_BINDTODEVICE, `ping -I DEV`), fib_lookup_good_nhc skips it and the main table
+        // decides: the packet leaves through DEV with DEV's source.
+        if let Some(i) = self.local_dev4(dst)
+            && oif.is_none_or(|o| o == i)
+        {
             let mtu = self.dev(lo).map_or(65536, |d| d.mtu());
             return Ok(Rt4 { rtype: RouteType::Local, ifindex: lo, gw: None, src: Some(dst), mtu });
         }

@@ -204,8 +204,9 @@ impl PingRun<'_> {
                     rep.events.push((time - self.start, ev));
                 }
                 PingRx::Error { from, seq, icmp_type, code, info, time } => {
+                    // iputils' `time` is read at sends and replies, not at errors: the seed's
+                    // 4 probes with 4 late host-unreachables report "time 3016ms".
                     rep.errors += 1;
-                    self.last = self.last.max(time);
                     let v6 = self.opts.dst.is_ipv6();
                     rep.events.push((time - self.start, PingEvent::Error { seq, from, icmp_type, code, info, v6 }));
                 }
