@@ -406,6 +406,27 @@ impl Cpu {
         Ok(self.enqueue_to_backlog::<true>(id, skb))
     }
 
+    /// Run `f` with the device behind `ptr`, borrowed from this CPU's pin table for the call
+    /// (pinned on first use): how a driver follows an RCU pointer to another device on the data
+    /// path without touching its reference count, as a bridge transmits out of a port
+    /// (`br_dev_queue_push_xmit` → `dev_queue_xmit(p->dev)`) or passes a frame up its own device
+    /// (`br_pass_frame_up`). `None` if the pointer is empty or its device is gone. Code inside
+    /// `f` that needs the same device through the pin table re-pins it (one clone).
+    #[inline]
+    pub fn with_dev_ptr<R>(&mut self, ptr: &DevPtr, f: impl FnOnce(&mut Cpu, &Arc<NetDevice>) -> R) -> Option<R> {
+        let id = ptr.id();
+        if id == 0 {
+            return None;
+        }
+        let dev = match self.pins.take(id) {
+            Some(d) => d,
+            None => ptr.load_full()?,
+        };
+        let r = f(self, &dev);
+        self.pins.put(dev);
+        Some(r)
+    }
+
     /// `enqueue_to_backlog` for the device pinned as `id` (with `FORWARD`, `__dev_forward_skb`
     /// first; a const so each caller gets its own copy without the branch), under one borrow of the pin table: the device is never lent out, so nested code
     /// still finds it. A device that is not running, or a backlog past `netdev_max_backlog`,
@@ -490,6 +511,18 @@ impl Cpu {
     pub fn netif_receive_skb(&mut self, skb: Skb) -> NetRx {
         self.refresh();
         self.receive(skb)
+    }
+
+    /// `netif_receive_skb` of a received frame handed up to `dev` by the driver of a device
+    /// below it (a bridge's `br_pass_frame_up`: `skb->dev = br->dev`, then a full receive pass on
+    /// the bridge device now, without the backlog). The data stays after the link-layer header
+    /// and `pkt_type` and `protocol` are kept, as in the kernel. `dev` need not be pinned on this
+    /// CPU.
+    pub fn netif_receive_skb_on(&mut self, dev: &Arc<NetDevice>, mut skb: Skb) -> NetRx {
+        self.refresh();
+        skb.dev = dev.id();
+        skb.netns = dev.netns.load(Ordering::Relaxed);
+        self.receive_on(skb, dev)
     }
 
     /// `__netif_receive_skb_core`, in the kernel's order: VLAN untag, taps, `vlan_do_receive`,

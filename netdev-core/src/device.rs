@@ -219,6 +219,16 @@ pub trait NetDeviceOps: Any + Send + Sync {
         eth_prepare_mac_addr_change(dev, addr)
     }
 
+    /// `ndo_validate_addr`, called by `dev_open`. The default is `eth_validate_addr` for an
+    /// Ethernet device (EADDRNOTAVAIL for a zero or multicast MAC); a driver without the ndo
+    /// (the bridge, whose MAC is all zeroes once its last port leaves) returns `Ok`.
+    fn validate_addr(&self, dev: &NetDevice) -> Result<()> {
+        if dev.dev_type() == ARPHRD_ETHER && dev.addr_len() == 6 && !dev.address().is_valid() {
+            return Err(Error::new(Errno::Eaddrnotavail));
+        }
+        Ok(())
+    }
+
     /// `ndo_change_carrier` (`ip link set X carrier on|off`): EOPNOTSUPP unless the driver has it.
     fn change_carrier(&self, _rtnl: &mut Rtnl<'_>, _dev: &Arc<NetDevice>, _carrier: Carrier) -> Result<()> {
         Err(Error::new(Errno::Eopnotsupp))

@@ -95,6 +95,14 @@ reasons! {
     SocketRcvbuff = "SOCKET_RCVBUFF",
     /// `NEIGH_DEAD`: the neighbour entry was removed with packets queued.
     NeighDead = "NEIGH_DEAD",
+    /// `MAC_INVALID_SOURCE`: the source MAC is zero or multicast (`br_handle_frame`).
+    MacInvalidSource = "MAC_INVALID_SOURCE",
+    /// `MAC_IEEE_MAC_CONTROL`: an 802.3x PAUSE frame reached a bridge port.
+    MacIeeeMacControl = "MAC_IEEE_MAC_CONTROL",
+    /// `BRIDGE_INGRESS_STP_STATE`: the bridge port's STP state does not let the frame in.
+    BridgeIngressStpState = "BRIDGE_INGRESS_STP_STATE",
+    /// `NO_TX_TARGET`: a bridge flood found no port to send to.
+    NoTxTarget = "NO_TX_TARGET",
 }
 
 impl fmt::Display for DropReason {

@@ -83,4 +83,4 @@ pub use skb::{
 };
 pub use stats::{CoreStat, DevStats, LinkStats64, Stat};
 pub use tap::{Direction, Tap, TapPacket};
-pub use world::{TIMER_RX_BUDGET, World, WorldConfig};
+pub use world::{TIMER_RX_BUDGET, WeakWorld, World, WorldConfig};

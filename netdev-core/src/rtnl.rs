@@ -25,8 +25,8 @@ use crate::rng::Rng;
 use crate::tap::Tap;
 use crate::world::NetnsMap;
 use crate::{
-    ARPHRD_ETHER, Carrier, DeviceSetup, Errno, Error, IfFlags, MAX_NEST_DEV, MacAddr, NetDevice, NetDeviceOps,
-    Operstate, PrivFlags, Qdisc, Result, RxHandler, VlanRx, World,
+    Carrier, DeviceSetup, Errno, Error, IfFlags, MAX_NEST_DEV, MacAddr, NetDevice, NetDeviceOps, Operstate, PrivFlags,
+    Qdisc, Result, RxHandler, VlanRx, World,
 };
 
 /// The RTNL-protected state of the World.
@@ -582,9 +582,9 @@ impl<'w> Rtnl<'w> {
         self.op(|r| {
             r.call_notifiers(&NetdevEvent::PreUp, dev)?;
             dev.set_state_bit(STATE_START, true);
-            if dev.dev_type() == ARPHRD_ETHER && dev.addr_len() == 6 && !dev.address().is_valid() {
+            if let Err(e) = dev.ops().validate_addr(dev) {
                 dev.set_state_bit(STATE_START, false);
-                return Err(Error::new(Errno::Eaddrnotavail));
+                return Err(e);
             }
             if let Err(e) = dev.ops().open(r, dev) {
                 dev.set_state_bit(STATE_START, false);
@@ -882,6 +882,16 @@ impl<'w> Rtnl<'w> {
     /// `dev_set_allmulti`: the allmulti counter, as [`dev_set_promiscuity`](Self::dev_set_promiscuity).
     pub fn dev_set_allmulti(&mut self, dev: &Arc<NetDevice>, inc: i32) -> Result<()> {
         counter_flag(dev, &dev.allmulti, IfFlags::ALLMULTI, inc)
+    }
+
+    /// Set or clear private flags of `dev` (what a master does to its lowers: a bridge sets
+    /// `IFF_BRIDGE_PORT` on each port in `br_add_if` and clears it in `del_nbp`).
+    pub fn set_priv_flags(&mut self, dev: &NetDevice, flags: PrivFlags, on: bool) {
+        if on {
+            dev.priv_flags.fetch_or(flags.bits(), Ordering::AcqRel);
+        } else {
+            dev.priv_flags.fetch_and(!flags.bits(), Ordering::AcqRel);
+        }
     }
 
     // ---------------------------------------------------------------- namespaces moves

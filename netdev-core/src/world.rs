@@ -291,8 +291,57 @@ impl World {
     }
 }
 
+/// A handle to a World that does not keep it alive (for state a World owns, such as a driver's
+/// private data, that needs the virtual clock without making a reference cycle).
+#[derive(Clone, Default)]
+pub struct WeakWorld {
+    inner: std::sync::Weak<WorldInner>,
+}
+
+impl fmt::Debug for WeakWorld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakWorld").field("alive", &(self.inner.strong_count() > 0)).finish()
+    }
+}
+
+impl WeakWorld {
+    /// The World, if it still exists.
+    pub fn upgrade(&self) -> Option<World> {
+        self.inner.upgrade().map(|inner| World { inner })
+    }
+
+    /// The World's virtual time, if it still exists.
+    pub fn now(&self) -> Option<u64> {
+        self.inner.upgrade().map(|i| i.clock_ns.load(Ordering::Acquire))
+    }
+}
+
+impl World {
+    /// A [`WeakWorld`] for this World.
+    pub fn downgrade(&self) -> WeakWorld {
+        WeakWorld { inner: Arc::downgrade(&self.inner) }
+    }
+}
+
 /// Packets a CPU receives after each timer before the next one runs (a bounded softirq round).
 pub const TIMER_RX_BUDGET: usize = 100_000;
 
 /// The RTNL-side namespace table.
 pub(crate) type NetnsMap = BTreeMap<NetnsId, Netns>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weak_world_sees_the_clock_and_does_not_keep_it_alive() {
+        let w = World::default();
+        let weak = w.downgrade();
+        w.advance(5).unwrap();
+        assert_eq!(weak.now(), Some(5));
+        assert!(weak.upgrade().is_some());
+        drop(w);
+        assert_eq!(weak.now(), None);
+        assert!(weak.upgrade().is_none());
+    }
+}
