@@ -216,28 +216,29 @@ fn sysctl_errors_as_procps_prints_them() {
     // WriteSetting.
     assert_eq!(
         out(&mut s, "sysctl -w net.ipv4.nosuch=1"),
-        (String::new(), "sysctl: cannot stat /proc/sys/net/ipv4/nosuch: No such file or directory\n".into(), 255)
+        (String::new(), "sysctl: cannot stat /proc/sys/net/ipv4/nosuch: No such file or directory\n".into(), 1)
     );
+    // The texts and statuses below were measured with Debian 12's sysctl on a real kernel.
     assert_eq!(
         out(&mut s, "sysctl -w net.ipv4.conf.all.arp_ignore=abc"),
-        (String::new(), "sysctl: setting key \"net.ipv4.conf.all.arp_ignore\": Invalid argument\n".into(), 255)
+        (String::new(), "sysctl: setting key \"net.ipv4.conf.all.arp_ignore\": Invalid argument\n".into(), 1)
     );
     assert_eq!(out(&mut s, "sysctl -n net.ipv4.conf.all.arp_ignore").0, "0\n");
     assert_eq!(
         out(&mut s, "sysctl -w net.ipv4.ip_forward"),
-        (String::new(), "sysctl: \"net.ipv4.ip_forward\" must be of the form name=value\n".into(), 255)
+        (String::new(), "sysctl: command line(0): invalid syntax, continuing...\n".into(), 1)
     );
     assert_eq!(
         out(&mut s, "sysctl -w net.ipv4.ip_forward="),
-        (String::new(), "sysctl: malformed setting \"net.ipv4.ip_forward=\"\n".into(), 254)
+        (String::new(), "sysctl: setting key \"net.ipv4.ip_forward\": Invalid argument\n".into(), 1)
     );
     assert_eq!(
-        out(&mut s, "sysctl -w net.ipv4.conf.all.mc_forwarding=1").1,
-        "sysctl: setting key \"net.ipv4.conf.all.mc_forwarding\": Operation not permitted\n"
+        out(&mut s, "sysctl -w net.ipv4.conf.all.mc_forwarding=1"),
+        (String::new(), "sysctl: setting key \"net.ipv4.conf.all.mc_forwarding\": Invalid argument\n".into(), 0)
     );
     // A good and a bad write: ORed.
     let (o, _, rc) = out(&mut s, "sysctl -w net.ipv4.ip_forward=1 net.ipv4.ip_forward=x");
-    assert_eq!((o.as_str(), rc), ("net.ipv4.ip_forward = 1\n", 255));
+    assert_eq!((o.as_str(), rc), ("net.ipv4.ip_forward = 1\n", 1));
     // Command line errors.
     assert_eq!(
         out(&mut s, "sysctl -n"),
@@ -279,7 +280,7 @@ fn sysctl_p_loads_a_file_or_standard_input() {
     assert_eq!(out(&mut s, "sysctl -n net.ipv4.ip_default_ttl").0, "71\n");
     assert_eq!(
         out(&mut s, "sysctl -p /nonexistent/vnet.conf"),
-        (String::new(), "sysctl: cannot open \"/nonexistent/vnet.conf\": No such file or directory\n".into(), 255)
+        (String::new(), "sysctl: cannot open \"/nonexistent/vnet.conf\": No such file or directory\n".into(), 1)
     );
 }
 
