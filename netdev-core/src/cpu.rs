@@ -49,6 +49,7 @@ pub(crate) struct CpuShared {
     drops: Box<[AtomicU64]>,
     consumed: AtomicU64,
     delivered: AtomicU64,
+    cloned: AtomicU64,
 }
 
 impl Default for CpuShared {
@@ -57,6 +58,7 @@ impl Default for CpuShared {
             drops: DropReason::ALL.iter().map(|_| AtomicU64::new(0)).collect(),
             consumed: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
+            cloned: AtomicU64::new(0),
         }
     }
 }
@@ -81,6 +83,10 @@ impl CpuShared {
 
     pub(crate) fn delivered(&self) -> u64 {
         self.delivered.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn cloned(&self) -> u64 {
+        self.cloned.load(Ordering::Relaxed)
     }
 }
 
@@ -187,6 +193,16 @@ impl Cpu {
     /// A packet holding a copy of `frame`, from the pool.
     pub fn alloc_frame(&mut self, frame: &[u8]) -> Skb {
         self.pool.alloc_frame(frame)
+    }
+
+    /// `skb_clone`: a new packet with the same bytes (from the MAC header on), offsets, device
+    /// and metadata as `skb`, from the pool. The clone is a packet of its own: it too must end
+    /// consumed or dropped, and [`World::total_cloned`] counts it, so conservation reads
+    /// consumed + dropped = sent + cloned. (The kernel shares the data; the simulator copies it,
+    /// which no caller can observe.)
+    pub fn skb_clone(&mut self, skb: &Skb) -> Skb {
+        bump(&self.shared.cloned);
+        self.pool.clone_skb(skb)
     }
 
     /// Pick up a new namespace table if the configuration republished it (one shared load on
@@ -579,6 +595,11 @@ impl Cpu {
                         RxHandlerResult::Another(s, next) => {
                             skb = s;
                             drop(guard);
+                            // The handler set skb->dev to `next`: the packet is now on it (its
+                            // namespace too, for a later scrub), as the kernel's skb->dev says.
+                            self.pins.pin(&next);
+                            skb.dev = next.id();
+                            skb.netns = next.netns.load(Ordering::Relaxed);
                             cur = Some(next);
                             continue;
                         }

@@ -9,6 +9,7 @@ use std::sync::{Arc, Weak};
 use arc_swap::{ArcSwap, ArcSwapOption};
 use parking_lot::{Mutex, RwLock};
 
+use crate::addr_list::{AddrLists, HwAddr};
 use crate::cpu::Cpu;
 use crate::kind::LinkKind;
 use crate::rtnl::Rtnl;
@@ -195,6 +196,14 @@ pub trait NetDeviceOps: Any + Send + Sync {
     /// The driver owns `skb` and must deliver, queue or drop it (with a reason) before returning.
     fn xmit(&self, cpu: &mut Cpu, dev: &Arc<NetDevice>, skb: Skb) -> Xmit;
 
+    /// `ndo_init`: called by registration once the name is fixed and before the ifindex is
+    /// reserved and the device listed (`reg_state` still uninitialised, so carrier changes made
+    /// here are not counted). An error aborts the registration; a failure after it calls
+    /// [`uninit`](Self::uninit).
+    fn init(&self, _rtnl: &mut Rtnl<'_>, _dev: &Arc<NetDevice>) -> Result<()> {
+        Ok(())
+    }
+
     /// `ndo_open`: the device is being brought up (`IFF_UP` is not yet set). An error aborts `up`.
     fn open(&self, _rtnl: &mut Rtnl<'_>, _dev: &Arc<NetDevice>) -> Result<()> {
         Ok(())
@@ -228,6 +237,15 @@ pub trait NetDeviceOps: Any + Send + Sync {
         }
         Ok(())
     }
+
+    /// `ndo_set_rx_mode`: the device's address lists or its PROMISC/ALLMULTI state changed while
+    /// it is up (also once after every open). Runs without RTNL and without any core lock held,
+    /// possibly from a receive path; see [`dev_set_rx_mode`](crate::dev_set_rx_mode).
+    fn set_rx_mode(&self, _dev: &Arc<NetDevice>) {}
+
+    /// `ndo_change_rx_flags`: the kernel's `IFF_PROMISC` or `IFF_ALLMULTI` (`change`) flipped on
+    /// an up device (a stacked driver passes it on to its lower device). Runs without RTNL.
+    fn change_rx_flags(&self, _dev: &Arc<NetDevice>, _change: IfFlags) {}
 
     /// `ndo_change_carrier` (`ip link set X carrier on|off`): EOPNOTSUPP unless the driver has it.
     fn change_carrier(&self, _rtnl: &mut Rtnl<'_>, _dev: &Arc<NetDevice>, _carrier: Carrier) -> Result<()> {
@@ -454,6 +472,7 @@ pub struct NetDevice {
     pub(crate) vlan_rx: ArcSwapOption<VlanRxSlot>,
     pub(crate) ntaps: AtomicU32,
     pub(crate) taps: ArcSwap<Vec<Arc<dyn Tap>>>,
+    pub(crate) addrs: Mutex<AddrLists>,
     taps_writer: Mutex<()>,
     stats: DevStats,
     ops: Box<dyn NetDeviceOps>,
@@ -529,6 +548,7 @@ impl NetDevice {
             vlan_rx: ArcSwapOption::empty(),
             ntaps: AtomicU32::new(0),
             taps: ArcSwap::from_pointee(Vec::new()),
+            addrs: Mutex::new(AddrLists::default()),
             taps_writer: Mutex::new(()),
             stats: DevStats::new(ncpus),
             ops,
@@ -759,6 +779,22 @@ impl NetDevice {
     /// The allmulti counter.
     pub fn allmulti(&self) -> u32 {
         self.allmulti.load(Ordering::Relaxed)
+    }
+
+    /// The secondary unicast address list (`dev->uc`), in the order added.
+    pub fn uc_addrs(&self) -> Vec<HwAddr> {
+        self.addrs.lock().uc().to_vec()
+    }
+
+    /// The link-layer multicast list (`dev->mc`, what `ip maddr` shows as `link`), in the order
+    /// added.
+    pub fn mc_addrs(&self) -> Vec<HwAddr> {
+        self.addrs.lock().mc().to_vec()
+    }
+
+    /// `dev->uc_promisc`: the device holds a promiscuity reference for its unicast list.
+    pub fn uc_promisc(&self) -> bool {
+        self.addrs.lock().uc_promisc()
     }
 
     /// `dev->group`.

@@ -26,7 +26,9 @@
 //! - Every packet that enters ends consumed ([`Cpu::consume_skb`]: a protocol handler took it,
 //!   or a driver like dummy freed it) or dropped with a [`DropReason`] ([`Cpu::kfree_skb`]),
 //!   exactly once, and the counters Linux increments are incremented. [`World::total_consumed`]
-//!   plus [`World::total_drops`] plus what the backlogs hold is every packet ever sent.
+//!   plus [`World::total_drops`] plus what the backlogs hold is every packet ever sent plus
+//!   every clone ([`World::total_cloned`]; a driver that floods or copies a packet clones it
+//!   with [`Cpu::skb_clone`]).
 //! - Time is virtual ([`World::advance`]); randomness comes from the seed in [`WorldConfig`].
 //!   Nothing here reads the wall clock, sleeps or spawns a thread.
 //! - Configuration errors carry the kernel's errno ([`Errno`]) and extended-ack message.
@@ -38,6 +40,7 @@
 // Library code does not unwrap: a panic there must state its invariant (tests may).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod addr_list;
 mod clock;
 mod cpu;
 mod device;
@@ -59,6 +62,10 @@ mod stats;
 mod tap;
 mod world;
 
+pub use addr_list::{
+    HwAddr, dev_mc_add, dev_mc_del, dev_mc_sync, dev_mc_unsync, dev_set_allmulti, dev_set_promiscuity, dev_set_rx_mode,
+    dev_uc_add, dev_uc_del, dev_uc_sync, dev_uc_unsync,
+};
 pub use clock::{NSEC_PER_SEC, TimerFn, TimerId};
 pub use cpu::{Cpu, MAX_RX_ROUNDS, XMIT_RECURSION_LIMIT, scrub};
 pub use device::{

@@ -11,6 +11,7 @@ use std::sync::{Arc, Weak};
 
 use parking_lot::MutexGuard;
 
+use crate::addr_list::flag_counter_adjust;
 use crate::device::{
     AddrAssign, NameAssign, RegState, RxHandlerSlot, STATE_DORMANT, STATE_NOCARRIER, STATE_PRESENT, STATE_START,
     STATE_TESTING, VlanRxSlot,
@@ -422,11 +423,18 @@ impl<'w> Rtnl<'w> {
         if let Some(q) = txqlen {
             dev.tx_queue_len.store(q, Ordering::Relaxed);
         }
-        let index = self.ns_mut(netns)?.reserve_ifindex(ifindex)?;
         dev.set_name(&name);
+        dev.netns.store(netns.0, Ordering::Relaxed);
+        dev.ops().init(self, &dev)?;
+        let index = match self.ns_mut(netns).and_then(|n| n.reserve_ifindex(ifindex)) {
+            Ok(i) => i,
+            Err(e) => {
+                dev.ops().uninit(self, &dev);
+                return Err(e);
+            }
+        };
         dev.name_assign.store(name_assign as u8, Ordering::Relaxed);
         dev.ifindex.store(index, Ordering::Relaxed);
-        dev.netns.store(netns.0, Ordering::Relaxed);
         if assign == AddrAssign::Perm {
             dev.set_perm_addr(addr);
         }
@@ -525,6 +533,7 @@ impl<'w> Rtnl<'w> {
                 let _ = r.call_notifiers(&NetdevEvent::Unregister, dev);
                 let msg = r.build_ifinfo(RTM_DELLINK, dev, 0, &[]);
                 dev.ops().uninit(r, dev);
+                dev.addrs.lock().flush();
                 if let Some(m) = msg {
                     r.world.inner.netlink.publish(dev.netns(), RTMGRP_LINK, &m);
                 }
@@ -591,6 +600,7 @@ impl<'w> Rtnl<'w> {
                 return Err(e);
             }
             dev.set_flag(IfFlags::UP, true);
+            crate::dev_set_rx_mode(dev);
             // dev_activate: attach_default_qdiscs when the root is still noop (even without
             // carrier: only the activation waits for the carrier).
             if dev.qdisc() == Qdisc::Noop {
@@ -866,26 +876,35 @@ impl<'w> Rtnl<'w> {
         if IfFlags(dev.gflags.load(Ordering::Relaxed)).contains(flag) == on {
             return Ok(());
         }
-        let counter = if flag == IfFlags::PROMISC { &dev.promiscuity } else { &dev.allmulti };
-        counter_flag(dev, counter, flag, if on { 1 } else { -1 })?;
+        flag_counter_adjust(dev, flag, if on { 1 } else { -1 })?;
         dev.gflags.fetch_xor(flag.bits(), Ordering::Relaxed);
+        crate::dev_set_rx_mode(dev);
         self.op(|r| r.rtmsg_ifinfo(RTM_NEWLINK, dev, flag.bits(), &[]));
         Ok(())
     }
 
     /// `dev_set_promiscuity`: the kernel's promiscuity counter (a bridge port takes one).
-    /// `IFF_PROMISC` is set while it is above zero; EOVERFLOW on overflow.
+    /// `IFF_PROMISC` is set while it is above zero; EOVERFLOW on overflow. When the flag flips on
+    /// an up device, the driver's `ndo_change_rx_flags` and then the receive mode run.
     pub fn dev_set_promiscuity(&mut self, dev: &Arc<NetDevice>, inc: i32) -> Result<()> {
-        counter_flag(dev, &dev.promiscuity, IfFlags::PROMISC, inc)
+        crate::dev_set_promiscuity(dev, inc)
     }
 
     /// `dev_set_allmulti`: the allmulti counter, as [`dev_set_promiscuity`](Self::dev_set_promiscuity).
     pub fn dev_set_allmulti(&mut self, dev: &Arc<NetDevice>, inc: i32) -> Result<()> {
-        counter_flag(dev, &dev.allmulti, IfFlags::ALLMULTI, inc)
+        crate::dev_set_allmulti(dev, inc)
     }
 
-    /// Set or clear private flags of `dev` (what a master does to its lowers: a bridge sets
-    /// `IFF_BRIDGE_PORT` on each port in `br_add_if` and clears it in `del_nbp`).
+    /// `linkwatch_fire_event`: queue `dev` for an operstate recomputation (run when the outermost
+    /// configuration call returns), as a driver does after stacking a device on another
+    /// (`macvlan_common_newlink`).
+    pub fn linkwatch_fire_event(&mut self, dev: &Arc<NetDevice>) {
+        self.linkwatch_fire(dev);
+    }
+
+    /// Set or clear private flags of `dev` (`dev->priv_flags`), as a driver does on a device it
+    /// stacks on or a master does to its ports (`IFF_MACVLAN_PORT`; `IFF_BRIDGE_PORT`, set in
+    /// `br_add_if` and cleared in `del_nbp`).
     pub fn set_priv_flags(&mut self, dev: &NetDevice, flags: PrivFlags, on: bool) {
         if on {
             dev.priv_flags.fetch_or(flags.bits(), Ordering::AcqRel);
@@ -957,6 +976,7 @@ impl<'w> Rtnl<'w> {
             // reg_state stays REGISTERED: uppers tell a move from a deletion by it.
             let _ = r.call_notifiers(&NetdevEvent::Unregister, dev);
             r.rtmsg_ifinfo(RTM_DELLINK, dev, 0, &[(ifla::NEW_NETNSID, target.0), (ifla::NEW_IFINDEX, index)]);
+            dev.addrs.lock().flush();
             dev.netns.store(target.0, Ordering::Release);
             dev.ifindex.store(index, Ordering::Release);
             dev.set_name(&new_name);
@@ -1154,18 +1174,6 @@ fn validate_mtu(mtu: u32, min: u32, max: u32) -> Result<()> {
     if max > 0 && mtu > max {
         return Err(einval("mtu greater than device maximum"));
     }
-    Ok(())
-}
-
-fn counter_flag(dev: &NetDevice, counter: &std::sync::atomic::AtomicU32, flag: IfFlags, inc: i32) -> Result<()> {
-    let old = counter.load(Ordering::Relaxed);
-    let new = if inc >= 0 {
-        old.checked_add(inc as u32).ok_or(Error::new(Errno::Eoverflow))?
-    } else {
-        old.saturating_sub(inc.unsigned_abs())
-    };
-    counter.store(new, Ordering::Relaxed);
-    dev.set_flag(flag, new > 0);
     Ok(())
 }
 

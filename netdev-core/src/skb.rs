@@ -383,6 +383,34 @@ impl SkbPool {
         skb
     }
 
+    /// A copy of `skb` (see [`Cpu::skb_clone`](crate::Cpu::skb_clone)): a pooled buffer if the
+    /// original is pooled-size, else one of the original's size; the bytes from the MAC header
+    /// (or the data) to the tail, the offsets, the device and the metadata.
+    pub fn clone_skb(&mut self, skb: &SkBuff) -> Skb {
+        let mut n = if skb.buf.len() == SKB_POOL_BUF {
+            match self.free.pop() {
+                Some(n) => n,
+                None => {
+                    self.allocated += 1;
+                    Skb::with_capacity(SKB_POOL_BUF)
+                }
+            }
+        } else {
+            self.allocated += 1;
+            Skb::with_capacity(skb.buf.len())
+        };
+        let start = skb.mac_header.map_or(skb.data, |m| m.min(skb.data));
+        // Both buffers have the same length, and start <= data <= tail <= len.
+        n.buf[start..skb.tail].copy_from_slice(&skb.buf[start..skb.tail]);
+        n.data = skb.data;
+        n.tail = skb.tail;
+        n.mac_header = skb.mac_header;
+        n.dev = skb.dev;
+        n.netns = skb.netns;
+        n.meta = skb.meta.clone();
+        n
+    }
+
     /// Return a packet to the pool (or free it if the pool is full or its buffer is oversized).
     #[inline]
     pub fn recycle(&mut self, mut skb: Skb) {

@@ -186,6 +186,12 @@ impl World {
         self.inner.cpu_shared.iter().map(|s| s.consumed()).sum()
     }
 
+    /// Packets cloned so far ([`Cpu::skb_clone`]), summed over CPUs: each clone is one more
+    /// packet that ends consumed or dropped.
+    pub fn total_cloned(&self) -> u64 {
+        self.inner.cpu_shared.iter().map(|s| s.cloned()).sum()
+    }
+
     /// Packets handed to a namespace's protocol handler so far, summed over CPUs.
     pub fn total_delivered(&self) -> u64 {
         self.inner.cpu_shared.iter().map(|s| s.delivered()).sum()

@@ -155,11 +155,19 @@ impl Inner {
                         let _ = self.conf.write(&key, "1", |x| (x == n).then_some(ifindex));
                     }
                 }
-                Output::AddrReady { .. }
-                | Output::AddrDadFailed { .. }
-                | Output::McastRouteAdded { .. }
-                | Output::LinkMcAdd { .. }
-                | Output::LinkMcDel { .. } => {}
+                // The device's link-layer multicast list (what a macvlan filters on, what `ip
+                // maddr` shows): igmp6_group_added/dropped's dev_mc_add/dev_mc_del.
+                Output::LinkMcAdd { ifindex, mac } => {
+                    if let Some(d) = self.dev(ifindex) {
+                        let _ = netdev_core::dev_mc_add(d, netdev_core::MacAddr(mac));
+                    }
+                }
+                Output::LinkMcDel { ifindex, mac } => {
+                    if let Some(d) = self.dev(ifindex) {
+                        let _ = netdev_core::dev_mc_del(d, netdev_core::MacAddr(mac));
+                    }
+                }
+                Output::AddrReady { .. } | Output::AddrDadFailed { .. } | Output::McastRouteAdded { .. } => {}
             }
         }
     }
