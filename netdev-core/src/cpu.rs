@@ -21,7 +21,7 @@ use crate::pin::{DevPtr, Pins};
 use crate::skb::{ETH_HLEN, ETH_P_802_2, ETH_P_802_3, ETH_P_802_3_MIN, ETH_P_8021AD, ETH_P_8021Q, SkbPool, VLAN_HLEN};
 use crate::stats::{CoreStat, Stat};
 use crate::tap::{Direction, TapPacket};
-use crate::{MacAddr, NetDevice, NetRx, NetnsId, PktType, RxHandlerResult, Skb, World, Xmit};
+use crate::{Features, MacAddr, NetDevice, NetRx, NetnsId, PktType, RxHandlerResult, Skb, World, Xmit};
 
 /// `XMIT_RECURSION_LIMIT`.
 pub const XMIT_RECURSION_LIMIT: u8 = 8;
@@ -297,7 +297,9 @@ impl Cpu {
     /// core `tx_dropped` before the taps and the driver, and the result is `Congested`
     /// (`NET_XMIT_CN`, which a socket sees as success). Past `XMIT_RECURSION_LIMIT` nested
     /// transmits ("Dead loop on virtual device"), `NetDown` and a core `tx_dropped`. Otherwise
-    /// the taps see the frame (outgoing) and the driver's `xmit` runs.
+    /// an out-of-band VLAN tag (`skb.meta.vlan`) the device cannot insert itself (no
+    /// `HW_VLAN_CTAG_TX`/`HW_VLAN_STAG_TX` for its TPID) is written into the packet
+    /// (`validate_xmit_vlan`), the taps see the frame (outgoing) and the driver's `xmit` runs.
     pub fn dev_queue_xmit(&mut self, dev: &Arc<NetDevice>, mut skb: Skb) -> Xmit {
         let st = dev.state.load(Ordering::Relaxed);
         if !dev.is_up() || st & STATE_START == 0 || st & STATE_NOCARRIER != 0 {
@@ -310,6 +312,17 @@ impl Cpu {
         }
         skb.netns = dev.netns.load(Ordering::Relaxed);
         skb.meta.pkt_type = PktType::Host;
+        if let Some(tag) = skb.meta.vlan
+            && !vlan_hw_offload_capable(dev.features(), tag.proto)
+        {
+            // validate_xmit_vlan: a device that cannot insert the tag gets it in the packet.
+            // (The kernel makes headroom if there is none; a packet built without any is dropped.)
+            if skb.vlan_insert(tag).is_none() {
+                self.drop_tx(dev, skb, DropReason::Nomem);
+                return Xmit::Drop;
+            }
+            skb.meta.vlan = None;
+        }
         self.refresh();
         self.run_taps(dev, &skb, Direction::Outgoing);
         self.recursion += 1;
@@ -443,6 +456,54 @@ impl Cpu {
         Some(r)
     }
 
+    /// Pin the device behind `ptr` on this CPU (one reference the first time this CPU sees it)
+    /// and return its id, for [`RxHandlerResult::AnotherPinned`] and [`pinned`](Self::pinned).
+    /// `None` if the pointer is empty.
+    #[inline]
+    pub fn pin_ptr(&mut self, ptr: &DevPtr) -> Option<u64> {
+        let id = ptr.id();
+        if id == 0 {
+            return None;
+        }
+        if self.pins.get(id).is_some() {
+            return Some(id);
+        }
+        let d = ptr.load_full()?;
+        self.pins.pin(&d);
+        Some(d.id())
+    }
+
+    /// A device this CPU has pinned (with [`pin_ptr`](Self::pin_ptr) or by handling its packets),
+    /// borrowed from the pin table: no reference count is touched. `None` if it is not pinned
+    /// here, or is the device of a receive round in progress (lent out for the round).
+    #[inline]
+    pub fn pinned(&self, id: u64) -> Option<&Arc<NetDevice>> {
+        self.pins.get(id)
+    }
+
+    /// `ip_local_out` in namespace `netns`: hand a complete IP packet (data at the IP header,
+    /// `skb.meta.protocol` set) to that namespace's stack to be routed (`oif` restricts the
+    /// output device, as `flowi_oif`) and sent, as ipvlan does for its L3 slaves. `Err(skb)`
+    /// if the namespace has no stack or the stack finds no unicast or local route: the caller
+    /// drops it and counts its error.
+    pub fn ip_local_out(&mut self, netns: NetnsId, skb: Skb, oif: Option<u32>) -> Result<(), Skb> {
+        self.refresh();
+        let idx = netns.0 as usize;
+        // As in `deliver`: the handler is taken out of the cache for the call, no clone.
+        let (h, cached) = match self.proto.get_mut(idx).and_then(Option::take) {
+            Some(h) => (h, true),
+            None => match self.ns_shared(netns).and_then(|n| n.protocol.load_full()) {
+                Some(p) => (p.0.clone(), false),
+                None => return Err(skb),
+            },
+        };
+        let r = h.output(self, skb, oif);
+        if cached && let Some(slot) = self.proto.get_mut(idx) {
+            *slot = Some(h);
+        }
+        r
+    }
+
     /// `enqueue_to_backlog` for the device pinned as `id` (with `FORWARD`, `__dev_forward_skb`
     /// first; a const so each caller gets its own copy without the branch), under one borrow of the pin table: the device is never lent out, so nested code
     /// still finds it. A device that is not running, or a backlog past `netdev_max_backlog`,
@@ -538,7 +599,10 @@ impl Cpu {
         self.refresh();
         skb.dev = dev.id();
         skb.netns = dev.netns.load(Ordering::Relaxed);
-        self.receive_on(skb, dev)
+        let mut round = Round::default();
+        let r = self.receive_on(skb, dev, &mut round);
+        self.round_release(&mut round);
+        r
     }
 
     /// `__netif_receive_skb_core`, in the kernel's order: VLAN untag, taps, `vlan_do_receive`,
@@ -550,21 +614,67 @@ impl Cpu {
             self.kfree_skb(skb, DropReason::NotSpecified, None);
             return NetRx::Drop;
         };
-        let r = self.receive_on(skb, &orig);
+        let mut round = Round::default();
+        let r = self.receive_on(skb, &orig, &mut round);
+        self.round_release(&mut round);
         self.pins.put(orig);
         r
     }
 
-    fn receive_on(&mut self, mut skb: Skb, orig: &Arc<NetDevice>) -> NetRx {
+    /// Give back the device of the current round if it was borrowed from the pin table.
+    #[inline]
+    fn round_release(&mut self, round: &mut Round) {
+        if let Some(d) = round.dev.take()
+            && round.pinned
+        {
+            self.pins.put(d);
+        }
+        round.pinned = false;
+    }
+
+    /// Make `next` the device of the next receive round (`goto another_round`) and give the
+    /// packet back; an id this CPU has not pinned drops it (`None`).
+    fn round_switch(&mut self, round: &mut Round, orig: &Arc<NetDevice>, mut skb: Skb, next: Next) -> Option<Skb> {
+        let switching = !matches!(next, Next::None);
+        match next {
+            Next::None => {}
+            Next::Owned(d) => {
+                self.round_release(round);
+                // Pinned too, so `skb_dev` finds the packet's new device during the round.
+                self.pins.pin(&d);
+                round.dev = Some(d);
+            }
+            Next::Pinned(id) if id == orig.id() => self.round_release(round),
+            Next::Pinned(id) if round.dev.as_ref().is_some_and(|d| d.id() == id) => {}
+            Next::Pinned(id) => {
+                let Some(d) = self.pins.take(id) else {
+                    self.kfree_skb(skb, DropReason::NotSpecified, None);
+                    return None;
+                };
+                self.round_release(round);
+                round.dev = Some(d);
+                round.pinned = true;
+            }
+        }
+        if switching {
+            // The handler set skb->dev to the next device: the packet is now on it (its
+            // namespace too, for a later scrub), as the kernel's skb->dev says.
+            let dev = round.dev.as_ref().unwrap_or(orig);
+            skb.dev = dev.id();
+            skb.netns = dev.netns.load(Ordering::Relaxed);
+        }
+        Some(skb)
+    }
+
+    fn receive_on(&mut self, mut skb: Skb, orig: &Arc<NetDevice>, round: &mut Round) -> NetRx {
         if orig.reg_state() != RegState::Registered {
             self.drop_rx(orig, skb, DropReason::DevUnregistered);
             return NetRx::Drop;
         }
-        let mut cur: Option<Arc<NetDevice>> = None;
         let mut exact = false;
         let mut rounds = 0;
-        loop {
-            let dev = cur.as_ref().unwrap_or(orig);
+        'another_round: loop {
+            let dev = round.dev.as_ref().unwrap_or(orig);
             rounds += 1;
             if rounds > MAX_RX_ROUNDS {
                 let dev = dev.clone();
@@ -572,53 +682,102 @@ impl Cpu {
                 return NetRx::Drop;
             }
             skb.meta.skb_iif = dev.ifindex();
-            let proto = skb.meta.protocol;
-            if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) && skb.meta.vlan.is_none() && skb.vlan_untag().is_none()
-            {
+            if is_vlan_proto(skb.meta.protocol) && skb.meta.vlan.is_none() && skb.vlan_untag().is_none() {
                 let dev = dev.clone();
                 self.drop_rx(&dev, skb, DropReason::DevHdr);
                 return NetRx::Drop;
             }
             self.run_taps(dev, &skb, Direction::Incoming);
-            if skb.meta.vlan.is_some() && dev.has_vlan_rx.load(Ordering::Acquire) {
-                let hook = dev.vlan_rx.load_full();
-                if let Some(vdev) = hook.and_then(|h| h.0.vlan_do_receive(self, dev, &mut skb)) {
-                    cur = Some(vdev);
-                    continue;
+            if skb.meta.vlan.is_some() {
+                match self.vlan_do_receive(dev, skb) {
+                    Step::Continue(s) => skb = s,
+                    Step::Round(s, next) => match self.round_switch(round, orig, s, next) {
+                        Some(s) => {
+                            skb = s;
+                            continue;
+                        }
+                        None => return NetRx::Drop,
+                    },
+                    Step::Done(r) => return r,
                 }
             }
+            let dev = round.dev.as_ref().unwrap_or(orig);
             if dev.has_rx_handler.load(Ordering::Acquire) {
                 let guard = dev.rx_handler.load();
                 if let Some(h) = guard.as_ref() {
-                    match h.0.handle(self, dev, skb) {
+                    let next = match h.0.handle(self, dev, skb) {
                         RxHandlerResult::Consumed => return NetRx::Success,
-                        RxHandlerResult::Another(s, next) => {
-                            skb = s;
-                            drop(guard);
-                            // The handler set skb->dev to `next`: the packet is now on it (its
-                            // namespace too, for a later scrub), as the kernel's skb->dev says.
-                            self.pins.pin(&next);
-                            skb.dev = next.id();
-                            skb.netns = next.netns.load(Ordering::Relaxed);
-                            cur = Some(next);
-                            continue;
-                        }
+                        RxHandlerResult::Another(s, next) => (s, Next::Owned(next)),
+                        RxHandlerResult::AnotherPinned(s, id) => (s, Next::Pinned(id)),
                         RxHandlerResult::Exact(s) => {
-                            skb = s;
                             exact = true;
+                            (s, Next::None)
                         }
-                        RxHandlerResult::Pass(s) => skb = s,
+                        RxHandlerResult::Pass(s) => (s, Next::None),
+                    };
+                    drop(guard);
+                    if matches!(next.1, Next::None) {
+                        skb = next.0;
+                    } else {
+                        match self.round_switch(round, orig, next.0, next.1) {
+                            Some(s) => {
+                                skb = s;
+                                continue;
+                            }
+                            None => return NetRx::Drop,
+                        }
                     }
                 }
             }
-            if let Some(tag) = skb.meta.vlan {
+            // A tag no vlan device took (the `check_vlan_id` block).
+            while let Some(tag) = skb.meta.vlan {
                 if tag.vid() != 0 {
                     skb.meta.pkt_type = PktType::OtherHost;
-                } else {
-                    skb.meta.vlan = None;
+                    break;
+                }
+                if !is_vlan_proto(skb.meta.protocol) {
+                    break;
+                }
+                // A priority tag over another tag: strip it and try the inner one.
+                skb.meta.vlan = None;
+                let dev = round.dev.as_ref().unwrap_or(orig);
+                if skb.vlan_untag().is_none() {
+                    let dev = dev.clone();
+                    self.drop_rx(&dev, skb, DropReason::DevHdr);
+                    return NetRx::Drop;
+                }
+                match self.vlan_do_receive(dev, skb) {
+                    Step::Continue(s) => skb = s,
+                    Step::Round(s, next) => match self.round_switch(round, orig, s, next) {
+                        Some(s) => {
+                            skb = s;
+                            continue 'another_round;
+                        }
+                        None => return NetRx::Drop,
+                    },
+                    Step::Done(r) => return r,
                 }
             }
+            if skb.meta.vlan.is_some() {
+                skb.meta.vlan = None;
+            }
+            let dev = round.dev.as_ref().unwrap_or(orig);
             return self.deliver(skb, dev, orig, exact);
+        }
+    }
+
+    /// `vlan_do_receive` through the hook of `dev`, if it has one.
+    fn vlan_do_receive(&mut self, dev: &Arc<NetDevice>, skb: Skb) -> Step {
+        if !dev.has_vlan_rx.load(Ordering::Acquire) {
+            return Step::Continue(skb);
+        }
+        let guard = dev.vlan_rx.load();
+        let Some(h) = guard.as_ref() else { return Step::Continue(skb) };
+        match h.0.vlan_do_receive(self, dev, skb) {
+            RxHandlerResult::Consumed => Step::Done(NetRx::Drop),
+            RxHandlerResult::Another(s, next) => Step::Round(s, Next::Owned(next)),
+            RxHandlerResult::AnotherPinned(s, id) => Step::Round(s, Next::Pinned(id)),
+            RxHandlerResult::Exact(s) | RxHandlerResult::Pass(s) => Step::Continue(s),
         }
     }
 
@@ -720,4 +879,46 @@ fn eth_type_trans_inner(skb: &mut Skb, dev: &NetDevice) -> u16 {
     };
     skb.meta.protocol = p;
     p
+}
+
+/// `vlan_hw_offload_capable`: the device inserts a `proto` tag itself (`HW_VLAN_CTAG_TX` for
+/// 802.1Q, `HW_VLAN_STAG_TX` for 802.1AD).
+#[inline]
+pub fn vlan_hw_offload_capable(features: Features, proto: u16) -> bool {
+    match proto {
+        ETH_P_8021Q => features.contains(Features::HW_VLAN_CTAG_TX),
+        ETH_P_8021AD => features.contains(Features::HW_VLAN_STAG_TX),
+        _ => false,
+    }
+}
+
+/// `eth_type_vlan`: 802.1Q or 802.1AD.
+#[inline]
+fn is_vlan_proto(proto: u16) -> bool {
+    proto == ETH_P_8021Q || proto == ETH_P_8021AD
+}
+
+/// The device of the current receive round when it is not the original one.
+#[derive(Default)]
+struct Round {
+    dev: Option<Arc<NetDevice>>,
+    /// `dev` was taken out of the pin table and goes back there.
+    pinned: bool,
+}
+
+/// The device a handler moved the packet to.
+enum Next {
+    None,
+    Owned(Arc<NetDevice>),
+    Pinned(u64),
+}
+
+/// What `vlan_do_receive` decided.
+enum Step {
+    /// No vlan device took it: go on on the same device.
+    Continue(Skb),
+    /// Another round on a vlan device.
+    Round(Skb, Next),
+    /// Freed (the vlan device is down).
+    Done(NetRx),
 }

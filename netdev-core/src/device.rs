@@ -297,6 +297,11 @@ pub enum RxHandlerResult {
     Consumed,
     /// `RX_HANDLER_ANOTHER`: receive again as if it arrived on the given device.
     Another(Skb, Arc<NetDevice>),
+    /// `RX_HANDLER_ANOTHER` naming the device by the id [`Cpu::pin_ptr`] returned for it: the
+    /// core takes the device from this CPU's pin table for the next round, so no reference count
+    /// is touched (what a handler on the hot path returns; [`Another`](Self::Another) clones an
+    /// `Arc`). An id this CPU has not pinned drops the packet (`NOT_SPECIFIED`).
+    AnotherPinned(Skb, u64),
     /// `RX_HANDLER_EXACT`: continue, delivering only to handlers bound to exactly this device.
     Exact(Skb),
     /// `RX_HANDLER_PASS`: continue as if there were no handler.
@@ -313,12 +318,20 @@ pub trait RxHandler: Send + Sync {
 
 /// The VLAN receive hook a lower device carries once vlan devices sit on it (`dev->vlan_info`),
 /// called by the core for a frame with an out-of-band tag (`vlan_do_receive`), before the rx
-/// handler.
+/// handler, and again for the inner tag of a priority-tagged (VID 0) frame that no vlan device
+/// took.
 pub trait VlanRx: Send + Sync {
-    /// If a vlan device matches `skb.meta.vlan`, do `vlan_do_receive`'s work (fix `pkt_type`,
-    /// clear the tag, count) and return the vlan device: the core then runs another receive round
-    /// on it. `None` leaves the skb untouched.
-    fn vlan_do_receive(&self, cpu: &mut Cpu, dev: &Arc<NetDevice>, skb: &mut Skb) -> Option<Arc<NetDevice>>;
+    /// `vlan_do_receive` for `skb` (its tag in `skb.meta.vlan`), received on `dev`:
+    ///
+    /// - a vlan device matches and takes it: do its work (fix `pkt_type`, clear the tag, count)
+    ///   and return [`RxHandlerResult::AnotherPinned`] (or `Another`): the core runs another
+    ///   receive round on the vlan device;
+    /// - a vlan device matches but frees the packet (it is down): drop it and return
+    ///   [`RxHandlerResult::Consumed`]; the core then reports `NET_RX_DROP`;
+    /// - no match: return [`RxHandlerResult::Pass`] with the skb untouched.
+    ///
+    /// `Exact` is treated as `Pass`.
+    fn vlan_do_receive(&self, cpu: &mut Cpu, dev: &Arc<NetDevice>, skb: Skb) -> RxHandlerResult;
 }
 
 pub(crate) struct RxHandlerSlot(pub(crate) Arc<dyn RxHandler>);
@@ -349,6 +362,9 @@ pub struct DeviceSetup {
     pub hard_header_len: u16,
     /// The hardware address; `None` draws a random one (`eth_hw_addr_random`).
     pub addr: Option<MacAddr>,
+    /// `addr_assign_type` of `addr` when it is given: `Perm` (also sets `perm_addr`) or `Stolen`
+    /// (a vlan's address copied from its lower device, which then follows it).
+    pub addr_assign: AddrAssign,
     /// The broadcast address.
     pub broadcast: MacAddr,
     /// `tx_queue_len`; 0 becomes 1000 with `IFF_NO_QUEUE`, as in `alloc_netdev_mqs`.
@@ -357,6 +373,10 @@ pub struct DeviceSetup {
     pub netns_immutable: bool,
     /// `dev->addr_len`: 6 for Ethernet, 0 for devices without a link-layer address.
     pub addr_len: u8,
+    /// The carrier the device is registered with (`__LINK_STATE_NOCARRIER` as `ndo_init` leaves
+    /// it; a stacked device copies its lower's). Not counted in `carrier_changes`: the device is
+    /// not registered yet. Later changes go through [`Rtnl::carrier_on`]/[`Rtnl::carrier_off`].
+    pub carrier: Carrier,
 }
 
 impl DeviceSetup {
@@ -374,10 +394,12 @@ impl DeviceSetup {
             max_mtu: ETH_DATA_LEN,
             hard_header_len: 14,
             addr: None,
+            addr_assign: AddrAssign::Perm,
             broadcast: MacAddr::BROADCAST,
             tx_queue_len: 1000,
             netns_immutable: false,
             addr_len: 6,
+            carrier: Carrier::On,
         }
     }
 
@@ -402,10 +424,12 @@ impl DeviceSetup {
             max_mtu: 0,
             hard_header_len: 14,
             addr: Some(MacAddr::ZERO),
+            addr_assign: AddrAssign::Perm,
             broadcast: MacAddr::ZERO,
             tx_queue_len: 1000,
             netns_immutable: true,
             addr_len: 6,
+            carrier: Carrier::On,
         }
     }
 }
@@ -515,8 +539,9 @@ impl NetDevice {
             flags: AtomicU32::new(setup.flags.bits() & !IfFlags::UP.bits()),
             gflags: AtomicU32::new(0),
             priv_flags: AtomicU64::new(priv_flags.bits()),
-            // Carrier starts ON: __LINK_STATE_NOCARRIER clear after allocation.
-            state: AtomicU32::new(0),
+            // Carrier starts ON (__LINK_STATE_NOCARRIER clear after allocation) unless the
+            // driver's init turned it off.
+            state: AtomicU32::new(if setup.carrier == Carrier::Off { STATE_NOCARRIER } else { 0 }),
             operstate: AtomicU8::new(Operstate::Unknown as u8),
             qdisc: AtomicU8::new(Qdisc::Noop as u8),
             reg_state: AtomicU8::new(RegState::Uninitialized as u8),

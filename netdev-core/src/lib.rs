@@ -22,7 +22,9 @@
 //! - The hot path touches no lock and no shared atomic read-modify-write: each CPU writes its own
 //!   shard of every counter, and holds the devices it works on in its own pin table (a packet
 //!   carries its device as an id; a driver holds device pointers as [`DevPtr`]s, followed with
-//!   [`Cpu::dev_forward_ptr`]), the way the kernel uses RCU pointers.
+//!   [`Cpu::dev_forward_ptr`], or pinned with [`Cpu::pin_ptr`] to move a received packet onto
+//!   another device with [`RxHandlerResult::AnotherPinned`]), the way the kernel uses RCU
+//!   pointers.
 //! - Every packet that enters ends consumed ([`Cpu::consume_skb`]: a protocol handler took it,
 //!   or a driver like dummy freed it) or dropped with a [`DropReason`] ([`Cpu::kfree_skb`]),
 //!   exactly once, and the counters Linux increments are incremented. [`World::total_consumed`]
@@ -47,6 +49,7 @@ mod device;
 mod drop_reason;
 mod error;
 mod flags;
+mod inetaddr;
 mod kind;
 mod lo;
 mod mac;
@@ -67,7 +70,7 @@ pub use addr_list::{
     dev_uc_add, dev_uc_del, dev_uc_sync, dev_uc_unsync,
 };
 pub use clock::{NSEC_PER_SEC, TimerFn, TimerId};
-pub use cpu::{Cpu, MAX_RX_ROUNDS, XMIT_RECURSION_LIMIT, scrub};
+pub use cpu::{Cpu, MAX_RX_ROUNDS, XMIT_RECURSION_LIMIT, scrub, vlan_hw_offload_capable};
 pub use device::{
     ARPHRD_ETHER, ARPHRD_LOOPBACK, ARPHRD_NETLINK, ARPHRD_NONE, ARPHRD_VOID, AddrAssign, Carrier, DeviceSetup,
     ETH_DATA_LEN, ETH_MAX_MTU, ETH_MIN_MTU, MAX_NEST_DEV, NameAssign, NetDevice, NetDeviceOps, NetRx, Operstate, Qdisc,
@@ -76,6 +79,7 @@ pub use device::{
 pub use drop_reason::{DropEvent, DropMonitor, DropReason};
 pub use error::{Errno, Error, Result};
 pub use flags::{Features, IfFlags, PrivFlags};
+pub use inetaddr::{AddrEvent, InetAddrChain, InetAddrNotifier};
 pub use kind::{KindConfig, LinkKind, NewLink};
 pub use mac::MacAddr;
 pub use name::{IFNAMSIZ, valid_name};

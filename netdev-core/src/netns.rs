@@ -37,6 +37,16 @@ pub trait ProtocolHandler: Send + Sync {
     /// `dev` (first seen on `orig_dev`). Return `Err(skb)` if no handler takes its protocol: the
     /// core then counts it as `rx_dropped` (or `rx_nohandler` on an exact-match round).
     fn receive(&self, cpu: &mut Cpu, dev: &Arc<NetDevice>, orig_dev: &Arc<NetDevice>, skb: Skb) -> Result<(), Skb>;
+
+    /// `ip_local_out` / `ip6_local_out` for a complete IP packet a driver hands to this stack
+    /// ([`Cpu::ip_local_out`]): data at the IP header, `skb.meta.protocol` set. Route it with
+    /// any source address accepted (`FLOWI_FLAG_ANYSRC`), `oif` restricting the output device
+    /// (`flowi_oif`), and send it: `Ok` once the stack owns it (sent, queued on a neighbour, or
+    /// dropped by the stack with its own reason). `Err(skb)` if there is no unicast or local
+    /// route, or the packet is not IP. The default supports nothing.
+    fn output(&self, _cpu: &mut Cpu, skb: Skb, _oif: Option<u32>) -> Result<(), Skb> {
+        Err(skb)
+    }
 }
 
 /// Per-namespace set-up and tear-down (`struct pernet_operations`): a protocol stack registers

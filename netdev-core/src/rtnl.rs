@@ -353,7 +353,8 @@ impl<'w> Rtnl<'w> {
         if exists { Err(Error::new(Errno::Eexist)) } else { Ok(()) }
     }
 
-    /// `rtnl_newlink`: create a device of `kind` with `cfg` and bring it up if `req.up`.
+    /// `rtnl_newlink`: create a device of `kind` with `cfg` and bring it up if `req.up` (if that
+    /// fails, the device is deleted again and the error returned).
     /// EOPNOTSUPP ("Unknown device type") for an unregistered kind; ENOENT for a missing namespace.
     pub fn newlink(&mut self, kind: &str, req: &NewLink, cfg: &KindConfig) -> Result<Arc<NetDevice>> {
         self.check_create(req)?;
@@ -361,9 +362,37 @@ impl<'w> Rtnl<'w> {
         self.ns(req.dest_netns())?;
         self.op(|r| {
             let dev = k.newlink(r, req, cfg)?;
-            r.configure_link(&dev, req.up)?;
+            // rtnl_newlink_create: a device that cannot be configured (brought up) is deleted
+            // again through its kind, and the error returned.
+            if let Err(e) = r.configure_link(&dev, req.up) {
+                if k.dellink(r, &dev).is_err() {
+                    r.unregister(&dev)?;
+                }
+                return Err(e);
+            }
             Ok(dev)
         })
+    }
+
+    /// `ip link set DEV type KIND ARGS`: parse `args` with the device's kind, then
+    /// [`changelink`](Self::changelink). EOPNOTSUPP if `kind` is not the device's.
+    pub fn link_change(&mut self, dev: &Arc<NetDevice>, kind: &str, args: &[&str]) -> Result<()> {
+        let k = dev.link_kind().cloned().ok_or(Error::new(Errno::Eopnotsupp))?;
+        if k.kind() != kind {
+            return Err(Error::new(Errno::Eopnotsupp));
+        }
+        let cfg = k.parse_args(args)?;
+        self.changelink(dev, &cfg)
+    }
+
+    /// `__rtnl_newlink` on an existing device with `IFLA_INFO_DATA`: the kind's `changelink`.
+    /// EOPNOTSUPP for a device no link kind made; ENODEV if it is not registered.
+    pub fn changelink(&mut self, dev: &Arc<NetDevice>, cfg: &KindConfig) -> Result<()> {
+        let k = dev.link_kind().cloned().ok_or(Error::new(Errno::Eopnotsupp))?;
+        if dev.reg_state() != RegState::Registered {
+            return Err(Error::new(Errno::Enodev));
+        }
+        self.op(|r| k.changelink(r, dev, cfg))
     }
 
     /// `rtnl_configure_link`: the first RTM_NEWLINK of a device created by a link kind, after
@@ -404,7 +433,7 @@ impl<'w> Rtnl<'w> {
         let name = self.prep_name(netns, &template)?;
         let (addr, assign) = match (address, setup.addr) {
             (Some(a), _) => (a, AddrAssign::Set),
-            (None, Some(a)) => (a, AddrAssign::Perm),
+            (None, Some(a)) => (a, setup.addr_assign),
             (None, None) => (self.random_mac(), AddrAssign::Random),
         };
         let has_kind = link_kind.is_some();
@@ -655,10 +684,38 @@ impl<'w> Rtnl<'w> {
         }
     }
 
+    /// Set or clear the testing state (`netif_testing_on`/`off`).
+    pub fn set_testing(&mut self, dev: &Arc<NetDevice>, testing: bool) {
+        if dev.set_state_bit(STATE_TESTING, testing) {
+            self.linkwatch_fire(dev);
+        }
+    }
+
+    /// `netif_stacked_transfer_operstate`: a stacked device (vlan, macvlan, ipvlan) takes its
+    /// lower's state: dormant and testing from the lower's operstate, the carrier from its
+    /// carrier (counted, with link-watch, as [`carrier_on`](Self::carrier_on) does).
+    pub fn stacked_transfer_operstate(&mut self, root: &NetDevice, dev: &Arc<NetDevice>) {
+        let op = root.operstate_raw();
+        self.set_dormant(dev, op == Operstate::Dormant);
+        self.set_testing(dev, op == Operstate::Testing);
+        if root.has_carrier() {
+            self.carrier_on(dev);
+        } else {
+            self.carrier_off(dev);
+        }
+    }
+
     /// `ip link set DEV carrier on|off` (`IFLA_CARRIER`): the driver's `ndo_change_carrier`,
     /// EOPNOTSUPP if it has none.
     pub fn change_carrier(&mut self, dev: &Arc<NetDevice>, carrier: Carrier) -> Result<()> {
         self.op(|r| dev.ops().change_carrier(r, dev, carrier))
+    }
+
+    /// `linkwatch_fire_event`: have `dev`'s operstate recomputed (and, if it is up, a
+    /// `NETDEV_CHANGE` and an RTM_NEWLINK sent) when the outermost configuration call returns,
+    /// as a stacked device does once registered (`register_vlan_dev`, `macvlan_common_newlink`).
+    pub fn linkwatch_fire_event(&mut self, dev: &Arc<NetDevice>) {
+        self.linkwatch_fire(dev);
     }
 
     fn linkwatch_fire(&mut self, dev: &Arc<NetDevice>) {
@@ -893,13 +950,6 @@ impl<'w> Rtnl<'w> {
     /// `dev_set_allmulti`: the allmulti counter, as [`dev_set_promiscuity`](Self::dev_set_promiscuity).
     pub fn dev_set_allmulti(&mut self, dev: &Arc<NetDevice>, inc: i32) -> Result<()> {
         crate::dev_set_allmulti(dev, inc)
-    }
-
-    /// `linkwatch_fire_event`: queue `dev` for an operstate recomputation (run when the outermost
-    /// configuration call returns), as a driver does after stacking a device on another
-    /// (`macvlan_common_newlink`).
-    pub fn linkwatch_fire_event(&mut self, dev: &Arc<NetDevice>) {
-        self.linkwatch_fire(dev);
     }
 
     /// Set or clear private flags of `dev` (`dev->priv_flags`), as a driver does on a device it

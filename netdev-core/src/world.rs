@@ -12,6 +12,7 @@ use parking_lot::Mutex;
 use crate::clock::{TimerFn, TimerId, Timers};
 use crate::cpu::{Cpu, CpuShared, CpuState};
 use crate::drop_reason::{DropMonitor, DropReason};
+use crate::inetaddr::{InetAddrChain, InetAddrNotifier};
 use crate::kind::LinkKind;
 use crate::netlink::{NetlinkBus, NetlinkSocket};
 use crate::netns::{Netns, NetnsId, NetnsShared};
@@ -58,6 +59,7 @@ pub(crate) struct WorldInner {
     pub(crate) netlink: NetlinkBus,
     pub(crate) next_dev_id: AtomicU64,
     pub(crate) max_backlog: AtomicU32,
+    pub(crate) inetaddr: Arc<InetAddrChain>,
 }
 
 /// The simulated host kernel: namespaces, the link-kind registry, RTNL, notifiers, the netlink
@@ -103,6 +105,7 @@ impl World {
             drop_monitor: ArcSwapOption::empty(),
             netlink: NetlinkBus::default(),
             next_dev_id: AtomicU64::new(1),
+            inetaddr: Arc::new(InetAddrChain::default()),
         });
         let world = World { inner };
         {
@@ -157,6 +160,17 @@ impl World {
     /// Remove a notifier (compared by pointer).
     pub fn unregister_notifier(&self, n: &Arc<dyn NetdevNotifier>) {
         self.inner.rtnl.lock().notifiers.retain(|x| !Arc::ptr_eq(x, n));
+    }
+
+    /// Add a notifier to the inet address chains (`register_inetaddr_notifier` and
+    /// `register_inetaddr_validator_notifier`, and their IPv6 twins).
+    pub fn register_inetaddr_notifier(&self, n: Arc<dyn InetAddrNotifier>) {
+        self.inner.inetaddr.register(n);
+    }
+
+    /// The inet address chains, which an IP stack calls when addresses come and go.
+    pub fn inetaddr_chain(&self) -> Arc<InetAddrChain> {
+        self.inner.inetaddr.clone()
     }
 
     /// Install (or with `None` remove) the drop monitor.

@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use netdev_core::{Cpu, DropReason, Errno, Error, IfFlags, MacAddr, PktType, Result, Skb};
+use netdev_core::{AddrEvent, CoreStat, Cpu, DropReason, Errno, Error, IfFlags, MacAddr, PktType, Result, Skb};
 
 use crate::fib::{Proto, Route, RouteAddr, RouteType, Scope};
 use crate::neigh::{NeighAction, Nud, UpdateFlags};
@@ -95,6 +95,17 @@ pub(crate) struct Rt4 {
     pub(crate) mtu: u32,
 }
 
+/// `__ip_local_out`'s `iph_set_totlen` + `ip_send_check`: the total length is the packet's and
+/// the header checksum is recomputed. Nothing for a packet too short to hold its header.
+pub(crate) fn ip_send_check(b: &mut [u8]) {
+    let len = b.len();
+    if Ip4::parse_partial(b).is_err() || len > usize::from(u16::MAX) {
+        return;
+    }
+    b[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+    fix_ip4_csum(b);
+}
+
 impl Inner {
     // ------------------------------------------------------------------ addresses
 
@@ -134,11 +145,15 @@ impl Inner {
             metric: opts.metric.unwrap_or(0),
             live: true,
         };
+        // __inet_insert_ifa: the validator chain may veto (ipvlan: the address is another slave's).
+        self.inetaddr.validate(&d.dev, IpAddr::V4(a))?;
         let Some(d) = self.devs.get_mut(&ifindex) else { return Err(Error::new(Errno::Enodev)) };
         // inet_insert_ifa: a primary goes after the last primary, a secondary at the end.
         let pos = if secondary { d.in4.len() } else { d.in4.iter().rposition(|x| !x.secondary).map_or(0, |p| p + 1) };
         d.in4.insert(pos, ia.clone());
+        let dev = d.dev.clone();
         self.conf.inet_addr_added(ifindex);
+        self.inetaddr.event(&dev, IpAddr::V4(a), AddrEvent::Up);
         if up {
             self.fib_add_ifaddr(ifindex, &ia);
         }
@@ -173,6 +188,11 @@ impl Inner {
         }
         for r in &removed {
             self.fib_del_ifaddr(ifindex, r);
+        }
+        if let Some(dev) = self.dev(ifindex).cloned() {
+            for r in &removed {
+                self.inetaddr.event(&dev, IpAddr::V4(r.local), AddrEvent::Down);
+            }
         }
         if self.conf.promote_secondaries(ifindex) && !gone.secondary {
             let promoted: Vec<InAddr> = self
@@ -537,6 +557,14 @@ impl Inner {
     }
 
     // ------------------------------------------------------------------ output
+
+    /// Would `ip_route_output_flow` for this packet (with `FLOWI_FLAG_ANYSRC`) give a unicast or
+    /// local route? (ipvlan refuses other route types.)
+    pub(crate) fn l3_routable4(&self, pkt: &[u8], oif: Option<u32>) -> bool {
+        let Ok(h) = Ip4::parse(pkt) else { return false };
+        self.route_out4(h.dst, oif).is_ok_and(|rt| matches!(rt.rtype, RouteType::Unicast | RouteType::Local))
+            && !h.dst.is_multicast()
+    }
 
     /// `ip_local_out` for a complete IPv4 packet.
     pub(crate) fn output4(&mut self, cpu: &mut Cpu, pkt: &[u8], oif: Option<u32>) -> std::result::Result<(), OutErr> {
@@ -1005,6 +1033,10 @@ impl Inner {
     /// `ip_rcv` → `ip_rcv_finish` → route input → deliver or forward.
     pub(crate) fn ip_rcv(&mut self, cpu: &mut Cpu, ifindex: u32, mut skb: Skb) {
         if skb.meta.pkt_type == PktType::OtherHost {
+            // ip_rcv_core: counted on the device (6.0+).
+            if let Some(d) = self.dev(ifindex) {
+                cpu.core_stat_inc(d, CoreStat::RxOtherhostDropped);
+            }
             cpu.kfree_skb(skb, DropReason::Otherhost, None);
             return;
         }

@@ -4,7 +4,9 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use netdev_core::{Carrier, Cpu, DropReason, Errno, Error, IfFlags, MacAddr, PktType, Result, Skb};
+use netdev_core::{
+    AddrEvent, Carrier, CoreStat, Cpu, DropReason, Errno, Error, IfFlags, MacAddr, PktType, Result, Skb,
+};
 
 use crate::addrconf::{AddrFlags, Addrconf, DadRx, Ipv6AddrInfo, Ipv6DevCnf, LinkInfo, Output, RxSolicit};
 use crate::fib::{Proto, Route, RouteAddr, RouteType, Scope};
@@ -303,12 +305,20 @@ impl Inner {
             flags |= AddrFlags::NOPREFIXROUTE;
         }
         let now = self.now;
-        let Inner { v6, rng, .. } = self;
         if plen > 128 {
             return Err(Error::new(Errno::Einval));
         }
+        // ipv6_add_addr: the validator chain may veto before anything else is checked.
+        let dev = self.dev(ifindex).cloned();
+        if let Some(dev) = &dev {
+            self.inetaddr.validate(dev, IpAddr::V6(a))?;
+        }
+        let Inner { v6, rng, .. } = self;
         let outs = v6.ac.addr_add(now, ifindex, Ipv6Cidr::new(a, plen), flags, &cnf, rng)?;
         self.apply_v6(outs);
+        if let Some(dev) = &dev {
+            self.inetaddr.event(dev, IpAddr::V6(a), AddrEvent::Up);
+        }
         Ok(())
     }
 
@@ -321,6 +331,9 @@ impl Inner {
         let Inner { v6, rng, .. } = self;
         let outs = v6.ac.addr_del(now, ifindex, Ipv6Cidr::new(a, plen.min(128)), &cnf, rng)?;
         self.apply_v6(outs);
+        if let Some(dev) = self.dev(ifindex).cloned() {
+            self.inetaddr.event(&dev, IpAddr::V6(a), AddrEvent::Down);
+        }
         Ok(())
     }
 
@@ -423,6 +436,11 @@ impl Inner {
     // ------------------------------------------------------------------ output
 
     /// `ip6_local_out` for a complete IPv6 packet.
+    /// Would `ip6_route_output` for this packet give a usable route? (ipvlan's L3 outbound.)
+    pub(crate) fn l3_routable6(&self, pkt: &[u8], oif: Option<u32>) -> bool {
+        Ip6::parse(pkt).is_some_and(|h| self.route_out6(h.dst, oif).is_ok())
+    }
+
     pub(crate) fn output6(&mut self, cpu: &mut Cpu, pkt: &[u8], oif: Option<u32>) -> std::result::Result<(), OutErr> {
         let h = Ip6::parse(pkt).ok_or(OutErr::Invalid)?;
         let rt = self.route_out6(h.dst, oif)?;
@@ -531,6 +549,10 @@ impl Inner {
             return;
         }
         if skb.meta.pkt_type == PktType::OtherHost {
+            // ip6_rcv_core: counted on the device (6.0+).
+            if let Some(d) = self.dev(ifindex) {
+                cpu.core_stat_inc(d, CoreStat::RxOtherhostDropped);
+            }
             cpu.kfree_skb(skb, DropReason::Otherhost, None);
             return;
         }

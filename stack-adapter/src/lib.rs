@@ -76,7 +76,7 @@ impl PernetOps for Registry {
     fn init(&self, rtnl: &mut Rtnl<'_>, ns: NetnsId) -> Result<()> {
         let seed = rtnl.rng().next_u64();
         let inherit = self.stacks.lock().get(&NetnsId::INIT).cloned();
-        let stack = Stack::new(ns, seed, inherit.as_deref());
+        let stack = Stack::new(ns, seed, inherit.as_deref(), rtnl.world().inetaddr_chain());
         for dev in rtnl.devices(ns) {
             stack.netdev_event(rtnl, &NetdevEvent::Register, &dev);
             if dev.is_up() {

@@ -7,8 +7,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Weak};
 
 use netdev_core::{
-    ARPHRD_ETHER, ARPHRD_LOOPBACK, Cpu, DropReason, Errno, Error, IfFlags, MacAddr, NetDevice, NetdevEvent, NetnsId,
-    ProtocolHandler, Result, Rng, Rtnl, Skb, TimerId, World,
+    ARPHRD_ETHER, ARPHRD_LOOPBACK, AddrEvent, Cpu, DropReason, Errno, Error, IfFlags, InetAddrChain, MacAddr,
+    NetDevice, NetdevEvent, NetnsId, ProtocolHandler, Result, Rng, Rtnl, Skb, TimerId, World,
 };
 use parking_lot::Mutex;
 use smoltcp::socket::{tcp, udp};
@@ -88,6 +88,8 @@ pub(crate) struct Inner {
     pub(crate) v6: crate::ipv6::V6State,
     /// What was last announced on rtnetlink (None while nobody listens).
     pub(crate) nl_last: Option<crate::rtnetlink::Snapshot>,
+    /// The World's inet address chains: validators and notifiers of address changes.
+    pub(crate) inetaddr: Arc<InetAddrChain>,
 }
 
 /// A namespace's IP stack. Installed as the namespace's protocol handler by [`crate::install`].
@@ -175,7 +177,7 @@ pub(crate) fn einval(msg: &'static str) -> Error {
 }
 
 impl Stack {
-    pub(crate) fn new(ns: NetnsId, seed: u64, inherit: Option<&Stack>) -> Arc<Stack> {
+    pub(crate) fn new(ns: NetnsId, seed: u64, inherit: Option<&Stack>, inetaddr: Arc<InetAddrChain>) -> Arc<Stack> {
         let conf = match inherit {
             Some(s) => Sysctls::new_inherit(&s.inner.lock().conf),
             None => Sysctls::new(),
@@ -210,6 +212,7 @@ impl Stack {
                 deferred_neigh6: Vec::new(),
                 v6: crate::ipv6::V6State::default(),
                 nl_last: None,
+                inetaddr,
             }),
         })
     }
@@ -272,6 +275,9 @@ impl Stack {
                 g.v6_change_mtu(ifindex);
             }
             NetdevEvent::Unregister => {
+                // inetdev_destroy / addrconf_ifdown: the device's addresses go, and the address
+                // chains hear of each.
+                g.addr_events_down(dev);
                 g.inet_down(ifindex);
                 g.v6_dev_down(ifindex);
                 g.v6_unregister(ifindex);
@@ -944,11 +950,48 @@ impl ProtocolHandler for Stack {
         self.nl_after(&world, &mut g, false);
         Ok(())
     }
+
+    /// `ip_local_out` / `ip6_local_out` for a driver (ipvlan's L3 slaves): route the packet in
+    /// this namespace and send it; `Err` without a unicast or local route.
+    fn output(&self, cpu: &mut Cpu, mut skb: Skb, oif: Option<u32>) -> std::result::Result<(), Skb> {
+        if skb.meta.protocol == ETH_P_IP {
+            crate::ipv4::ip_send_check(skb.data_mut());
+        }
+        let mut g = self.inner.lock();
+        g.now = cpu.now();
+        let routable = match skb.meta.protocol {
+            ETH_P_IP => g.l3_routable4(skb.data(), oif),
+            ETH_P_IPV6 => g.l3_routable6(skb.data(), oif),
+            _ => false,
+        };
+        if !routable {
+            return Err(skb);
+        }
+        // The stack builds its own skb from the bytes (as for every packet it sends).
+        let _ = g.local_out(cpu, skb.data(), oif);
+        cpu.consume_skb(skb);
+        g.flush(cpu);
+        self.rearm(&mut g, &cpu.world().clone());
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------------- Inner: common machinery
 
 impl Inner {
+    /// Tell the address chains that every address of `dev` is gone (the device leaves the stack).
+    fn addr_events_down(&self, dev: &Arc<NetDevice>) {
+        if self.inetaddr.is_empty() {
+            return;
+        }
+        let ifindex = dev.ifindex();
+        let v4 = self.devs.get(&ifindex).map(|d| d.in4.iter().map(|a| IpAddr::V4(a.local)).collect::<Vec<_>>());
+        let v6 = self.v6.ac.addresses(ifindex).into_iter().map(|a| IpAddr::V6(a.addr));
+        for a in v4.unwrap_or_default().into_iter().chain(v6) {
+            self.inetaddr.event(dev, a, AddrEvent::Down);
+        }
+    }
+
     pub(crate) fn dev(&self, ifindex: u32) -> Option<&Arc<NetDevice>> {
         self.devs.get(&ifindex).map(|d| &d.dev)
     }
