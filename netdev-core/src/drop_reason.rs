@@ -95,6 +95,12 @@ reasons! {
     SocketRcvbuff = "SOCKET_RCVBUFF",
     /// `NEIGH_DEAD`: the neighbour entry was removed with packets queued.
     NeighDead = "NEIGH_DEAD",
+    /// `VEIP_NO_ENTRY` (simulator): an OpenVZ venet found no container owning the address it
+    /// switches on (`veip_lookup` → `-ESRCH`).
+    VeipNoEntry = "VEIP_NO_ENTRY",
+    /// `VEIP_SOURCE_WRONG` (simulator): a container sent from an address another container
+    /// owns (`veip_lookup` → `-EACCES`, "Dropped packet, source wrong").
+    VeipSourceWrong = "VEIP_SOURCE_WRONG",
 }
 
 impl fmt::Display for DropReason {
