@@ -419,20 +419,45 @@ impl Cpu {
     /// device. `Err(skb)` if the pointer is empty (the caller counts its own drop).
     #[inline]
     pub fn dev_forward_ptr(&mut self, ptr: &DevPtr, skb: Skb) -> Result<NetRx, Skb> {
-        let mut id = ptr.id();
-        if id == 0 {
+        match self.pin_ptr(ptr) {
+            Some(id) => Ok(self.enqueue_to_backlog::<true>(id, skb)),
+            None => Err(skb),
+        }
+    }
+
+    /// `netif_rx` into the device behind `ptr` of a packet that has no link-layer header, the
+    /// way an L3 device hands a packet to its receiving side (venet's `venet_xmit`; ipvlan in L3
+    /// mode): the device is read from this CPU's pin table as in
+    /// [`dev_forward_ptr`](Self::dev_forward_ptr).
+    ///
+    /// `Err(skb)`, untouched and uncounted, if the pointer is empty or the device is not up
+    /// (`IFF_UP`, the check these drivers make before `netif_rx`): the caller counts its own
+    /// drop. Otherwise the packet (data at the network header; `protocol`, `pkt_type` and `mark`
+    /// as the caller left them) is now on that device (`skb->dev`), its MAC header is reset at
+    /// the data (`mac_len` 0: taps see the bare network packet) and it is queued as
+    /// [`netif_rx`](Self::netif_rx) queues: a device that is not running or a full backlog gives
+    /// a core `rx_dropped` and `Ok(NetRx::Drop)`. On `Ok(NetRx::Success)` the receiver's
+    /// `rx_packets`/`rx_bytes` count it (this CPU's shard, the length at entry): these drivers
+    /// count the receiving side at send time (`dev_sw_netstats_rx_add` in `venet_xmit`).
+    #[inline]
+    pub fn netif_rx_ptr(&mut self, ptr: &DevPtr, mut skb: Skb) -> Result<NetRx, Skb> {
+        let Some(id) = self.pin_ptr(ptr) else { return Err(skb) };
+        let Some(dev) = self.pins.get(id) else { return Err(skb) };
+        if !dev.is_up() {
             return Err(skb);
         }
-        if self.pins.get(id).is_none() {
-            match ptr.load_full() {
-                Some(d) => {
-                    id = d.id();
-                    self.pins.pin(&d);
-                }
-                None => return Err(skb),
-            }
+        skb.dev = id;
+        skb.netns = dev.netns.load(Ordering::Relaxed);
+        skb.reset_mac_header();
+        let len = skb.len() as u64;
+        let r = self.enqueue_to_backlog::<false>(id, skb);
+        if r == NetRx::Success
+            && let Some(dev) = self.pins.get(id)
+        {
+            dev.stats().add(self.id, Stat::RxPackets, 1);
+            dev.stats().add(self.id, Stat::RxBytes, len);
         }
-        Ok(self.enqueue_to_backlog::<true>(id, skb))
+        Ok(r)
     }
 
     /// Run `f` with the device behind `ptr`, borrowed from this CPU's pin table for the call

@@ -103,6 +103,12 @@ reasons! {
     BridgeIngressStpState = "BRIDGE_INGRESS_STP_STATE",
     /// `NO_TX_TARGET`: a bridge flood found no port to send to.
     NoTxTarget = "NO_TX_TARGET",
+    /// `VEIP_NO_ENTRY` (simulator): an OpenVZ venet found no container owning the address it
+    /// switches on (`veip_lookup` → `-ESRCH`).
+    VeipNoEntry = "VEIP_NO_ENTRY",
+    /// `VEIP_SOURCE_WRONG` (simulator): a container sent from an address another container
+    /// owns (`veip_lookup` → `-EACCES`, "Dropped packet, source wrong").
+    VeipSourceWrong = "VEIP_SOURCE_WRONG",
 }
 
 impl fmt::Display for DropReason {

@@ -23,6 +23,10 @@ pub enum Errno {
     Exdev,
     /// `ENOMEM` (12): the simulated allocation failed (a configured limit).
     Enomem,
+    /// `ENOSYS` (38): function not implemented (a venet outside a container's top namespace).
+    Enosys,
+    /// `ENONET` (64): machine is not on the network (venet: the container has no address list).
+    Enonet,
     /// `EBUSY` (16): resource busy (explicit ifindex taken, rx handler already registered, upper link).
     Ebusy,
     /// `EEXIST` (17): name or entry exists.
@@ -75,6 +79,8 @@ impl Errno {
             Errno::Emsgsize => 90,
             Errno::Ehostunreach => 113,
             Errno::Enomem => 12,
+            Errno::Enosys => 38,
+            Errno::Enonet => 64,
             Errno::Ebusy => 16,
             Errno::Eexist => 17,
             Errno::Enodev => 19,
@@ -106,6 +112,8 @@ impl Errno {
             Errno::Emsgsize => "Message too long",
             Errno::Ehostunreach => "No route to host",
             Errno::Enomem => "Cannot allocate memory",
+            Errno::Enosys => "Function not implemented",
+            Errno::Enonet => "Machine is not on the network",
             Errno::Ebusy => "Device or resource busy",
             Errno::Eexist => "File exists",
             Errno::Enodev => "No such device",

@@ -228,3 +228,39 @@ fn drop_monitor_sees_each_drop() {
     let (sa, sb) = (a.stats64(), b.stats64());
     assert_eq!((sa.tx_dropped, sb.rx_dropped), (3, 2));
 }
+
+/// `netif_rx` as an L3 device calls it (`Cpu::netif_rx_ptr`, `venet_xmit`'s path): an empty
+/// device pointer, then a device that is not up, hand the packet back untouched and uncounted;
+/// an up device receives it with no link-layer header (the tap sees the bare packet, the stack
+/// gets the protocol the sender set) and counts it in its rx counters at once.
+#[test]
+fn netif_rx_ptr_delivers_without_a_link_layer_header() {
+    let w = world(3);
+    let d = dummy(&w, INIT, "d0").unwrap();
+    let sink = Sink::recording().install(&w, INIT);
+    let tap = TapLog::attach(&d);
+    let mut cpu = w.cpu(0).unwrap();
+    let ptr = netdev_core::DevPtr::new();
+    let pkt = [0x45u8; 30];
+    let mut skb = cpu.alloc_frame(&pkt);
+    skb.meta.protocol = 0x0800;
+    let skb = cpu.netif_rx_ptr(&ptr, skb).expect_err("empty pointer");
+    ptr.store(Some(d.clone()));
+    let skb = cpu.netif_rx_ptr(&ptr, skb).expect_err("device down");
+    assert_eq!(d.stats64().rx_dropped, 0, "refusals are the caller's to count");
+    up(&w, &[&d]);
+    assert!(matches!(cpu.netif_rx_ptr(&ptr, skb), Ok(netdev_core::NetRx::Success)));
+    assert_eq!(d.stats64().rx_packets, 1, "counted at send time");
+    drive(&mut cpu, 10);
+    let log = sink.log();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].ifindex, log[0].protocol, log[0].len, log[0].pkt_type),
+        (d.ifindex(), 0x0800, 30, PktType::Host)
+    );
+    let seen = tap.take();
+    assert_eq!((seen.len(), seen[0].direction), (1, Direction::Incoming));
+    assert_eq!(seen[0].frame, pkt, "no Ethernet header in front");
+    assert_eq!(d.stats64().rx_bytes, 30);
+    assert_eq!(w.total_consumed() + w.total_drops(), 1);
+}
