@@ -77,6 +77,8 @@ pub struct Session {
     /// Per-namespace peer namespace ids (`peernet2id_alloc`): for each namespace, the ids it has
     /// given other namespaces, allocated on first use from 0.
     peer_ids: BTreeMap<NetnsId, BTreeMap<NetnsId, u32>>,
+    /// The OpenVZ venet switch (its address table), for `vzctl`.
+    venet: std::sync::Arc<netdev_venet::Venet>,
 }
 
 impl fmt::Debug for Session {
@@ -95,14 +97,24 @@ impl Session {
         let world = World::new(WorldConfig { seed, cpus: 1, ..WorldConfig::default() });
         netdev_veth::register(&world)?;
         netdev_dummy::register(&world)?;
+        netdev_bridge::register(&world)?;
+        netdev_macvlan::register(&world)?;
+        netdev_vlan::register(&world)?;
+        netdev_ipvlan::register(&world)?;
+        let venet = netdev_venet::register(&world)?;
         let stacks = stack_adapter::install(&world)?;
         let cpu = world.cpu(0).ok_or_else(|| netdev_core::Error::new(Errno::Ebusy))?;
-        Ok(Session { world, stacks, cpu, jobs: Vec::new(), line_no: None, peer_ids: BTreeMap::new() })
+        Ok(Session { world, stacks, cpu, jobs: Vec::new(), line_no: None, peer_ids: BTreeMap::new(), venet })
     }
 
     /// The simulated host.
     pub fn world(&self) -> &World {
         &self.world
+    }
+
+    /// The OpenVZ venet switch (the global container address table).
+    pub fn venet(&self) -> &std::sync::Arc<netdev_venet::Venet> {
+        &self.venet
     }
 
     /// The IP stacks.
