@@ -31,6 +31,7 @@ mod sysctl;
 mod tcpdump;
 mod time;
 mod util;
+mod vzctl;
 
 pub use session::{DEFAULT_SEED, Output, Session};
 
@@ -63,6 +64,7 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, argv: &[String]) -> i32 {
         "head" => filters::head(ctx, args),
         "tail" => filters::tail(ctx, args),
         "wc" => filters::wc(ctx, args),
+        "vzctl" => vzctl::main(ctx, args),
         _ => {
             let w = match ctx.s.line_no() {
                 Some(n) => format!("vnet: line {n}: "),

@@ -79,6 +79,8 @@ pub struct Session {
     peer_ids: BTreeMap<NetnsId, BTreeMap<NetnsId, u32>>,
     /// The OpenVZ venet switch (its address table), for `vzctl`.
     venet: std::sync::Arc<netdev_venet::Venet>,
+    /// The vzctl model (containers, their saved configs), for `vzctl` and `vzlist`.
+    vz: std::sync::Arc<netdev_venet::Vz>,
 }
 
 impl fmt::Debug for Session {
@@ -121,7 +123,8 @@ impl Session {
         let venet = netdev_venet::register(&world)?;
         let stacks = stack_adapter::install(&world)?;
         let cpu = world.cpu(0).ok_or_else(|| netdev_core::Error::new(Errno::Ebusy))?;
-        Ok(Session { world, stacks, cpu, jobs: Vec::new(), line_no: None, peer_ids: BTreeMap::new(), venet })
+        let vz = std::sync::Arc::new(netdev_venet::Vz::new(&world, &stacks)?);
+        Ok(Session { world, stacks, cpu, jobs: Vec::new(), line_no: None, peer_ids: BTreeMap::new(), venet, vz })
     }
 
     /// The simulated host.
@@ -132,6 +135,11 @@ impl Session {
     /// The OpenVZ venet switch (the global container address table).
     pub fn venet(&self) -> &std::sync::Arc<netdev_venet::Venet> {
         &self.venet
+    }
+
+    /// The vzctl model (a shared handle: its commands also need [`Session::cpu`]).
+    pub(crate) fn vz(&self) -> std::sync::Arc<netdev_venet::Vz> {
+        self.vz.clone()
     }
 
     /// The IP stacks.

@@ -114,3 +114,59 @@ fn demo_runs_and_writes_a_pcap() {
     // Header (24) plus at least the ARP exchange and three echo pairs through the port.
     assert!(bytes.len() > 24 + 8 * (16 + 42), "{} bytes", bytes.len());
 }
+
+#[test]
+fn seed_000_venet() {
+    let t = replay("000-venet");
+    assert!(block(&t, "ip link show venet0", 0).contains("<BROADCAST,POINTOPOINT,NOARP,UP,LOWER_UP>"));
+    assert!(block(&t, "ip link show venet0", 0).contains("    link/void \n"));
+    // --ipadd: a host route through venet0, a proxy entry on eth0, the address in the container.
+    assert!(block(&t, "ip route", 0).contains("10.0.0.1 dev venet0 scope link \n"));
+    assert!(block(&t, "ip neigh show proxy", 0).contains("10.0.0.1 dev eth0 proxy \n"));
+    assert!(block(&t, "vzctl exec 101 ip addr show venet0", 0).contains("inet 10.0.0.1/32 scope global venet0:0"));
+    // Both ways over venet0, captured as raw IP.
+    assert!(block(&t, "ping -c 2 10.0.0.1", 0).contains("2 packets transmitted, 2 received"));
+    let cap = block(&t, "kill %1", 0);
+    assert!(cap.contains("link-type RAW (Raw IP)"));
+    assert!(cap.contains("IP 10.0.0.1 > 192.168.0.10: ICMP echo reply"));
+    assert!(block(&t, "vzctl exec 101 ping", 0).contains("1 received"));
+    assert!(block(&t, "ping -c 1 fd00::101", 0).contains("1 received"));
+    // --ipdel without --save: gone now (route, proxy entry, address), back after a restart.
+    assert!(!block(&t, "ip route", 1).contains("10.0.0.1"));
+    assert!(!block(&t, "ip neigh show proxy", 1).contains("10.0.0.1"));
+    assert!(block(&t, "ping -c 1 -W 1 10.0.0.1", 0).contains("Network is unreachable"));
+    assert!(block(&t, "vzctl exec 101 ip addr show venet0", 1).contains("inet 10.0.0.1/32"));
+    // --ipdel all --save.
+    assert!(!block(&t, "vzctl exec 101 ip addr show venet0", 2).contains("inet"));
+    assert!(block(&t, "vzctl exec 101 ip -4 addr show venet0", 1).contains("inet 10.1.2.3/25"));
+    assert!(block(&t, "ip link set venet0 master br0", 0).contains("RTNETLINK answers: Invalid argument"));
+}
+
+#[test]
+fn seed_004_arp_flux() {
+    let t = replay("004-arp-flux");
+    let macs = ["00:0c:29:b3:a2:54", "00:0c:29:b3:a2:68", "00:0c:29:b3:a2:5e"];
+    let replies = |cap: &str, ip: &str| macs.iter().filter(|m| cap.contains(&format!("Reply {ip} is-at {m}"))).count();
+    // Example one: three replies for the host's address; after arp_ignore=1, one (eth0's).
+    assert_eq!(replies(block(&t, "kill %1", 0), "192.168.18.10"), 3);
+    assert!(block(&t, "sysctl -a | grep net.ipv4.conf.*.arp", 0).contains("net.ipv4.conf.venet0.arp_ignore = 0"));
+    assert!(block(&t, "sysctl -a | grep net.ipv4.conf.all.arp", 0).contains("net.ipv4.conf.all.arp_ignore = 1"));
+    assert!(block(&t, "sysctl -a | grep net.ipv4.conf.all.arp", 0).contains("net.ipv4.conf.all.arp_announce = 2"));
+    let two = block(&t, "kill %1", 1);
+    assert_eq!(replies(two, "192.168.18.10"), 1);
+    assert!(two.contains("Reply 192.168.18.10 is-at 00:0c:29:b3:a2:54"));
+    // Example three: the containers' addresses are proxied on every device: three replies.
+    assert_eq!(replies(block(&t, "kill %1", 2), "192.168.18.101"), 3);
+    let arp = block(&t, "cat /proc/net/arp", 0);
+    for dev in ["eth0", "eth3", "eth4"] {
+        assert!(
+            arp.contains(&format!("192.168.18.101   0x1         0xc         00:00:00:00:00:00     *        {dev}"))
+        );
+    }
+    // The fix: proxy entries on eth0 only, so one reply per container address.
+    let fixed = block(&t, "kill %1", 3);
+    assert_eq!(replies(fixed, "192.168.18.101"), 1);
+    assert_eq!(replies(fixed, "192.168.18.102"), 1);
+    assert!(!block(&t, "cat /proc/net/arp", 1).contains("0xc         00:00:00:00:00:00     *        eth3"));
+    assert!(block(&t, "ip link set venet0 master br0", 0).contains("RTNETLINK answers: Invalid argument"));
+}

@@ -13,6 +13,10 @@
 //!   What leaves a loopback device is not shown (it comes back in), as libpcap does.
 //! - Timestamps are the virtual clock read as a time of day from midnight (`00:00:01.000000` is one
 //!   second after the session started); pcap files carry the same seconds since the epoch.
+//! - A device without a link-layer header (tun's ARPHRD_NONE, OpenVZ venet's ARPHRD_VOID) is
+//!   captured as `RAW (Raw IP)`. Deviation for venet: libpcap 1.10's `map_arphrd_to_dlt` knows no
+//!   ARPHRD_VOID, so real tcpdump warns "arptype 65535 not supported by libpcap - falling back to
+//!   cooked socket" and captures as LINUX_SLL; vnet shows the same packets as bare IP.
 //!
 //! Options: `-i DEV|any`, `-c N`, `-n`/`-nn`, `-e`, `-v`/`-vv`/`-vvv`, `-q`, `-S`, `-t`,
 //! `-w FILE`, `-r FILE`, `-Q in|out|inout`, `-h`, `--version`, and the accepted no-ops `-U`, `-l`,
@@ -29,7 +33,7 @@ mod services;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use netdev_core::{ARPHRD_LOOPBACK, ARPHRD_NONE, Direction, NetDevice, NetnsId, PktType, Tap, TapPacket};
+use netdev_core::{ARPHRD_LOOPBACK, ARPHRD_NONE, ARPHRD_VOID, Direction, NetDevice, NetnsId, PktType, Tap, TapPacket};
 
 use crate::session::{Ctx, Job, Output, Session};
 pub(crate) use filter::Filter;
@@ -335,7 +339,9 @@ impl Tap for CaptureTap {
 /// reserved, ifindex, hardware type, packet type, address length, the source address padded to
 /// 8 bytes, then the frame without its link-layer header.
 fn cooked(pkt: &TapPacket<'_>, wire: &[u8]) -> Vec<u8> {
-    let ether = pkt.dev_type != ARPHRD_NONE && wire.len() >= 14;
+    // Devices without a link-layer header (tun's ARPHRD_NONE, venet's ARPHRD_VOID) hand the
+    // network header to the tap.
+    let ether = !matches!(pkt.dev_type, ARPHRD_NONE | ARPHRD_VOID) && wire.len() >= 14;
     let (proto, src, payload): (u16, &[u8], &[u8]) = if ether {
         (u16::from_be_bytes([wire[12], wire[13]]), &wire[6..12], &wire[14..])
     } else {
@@ -407,7 +413,10 @@ impl Capture {
             if !dev.is_up() {
                 return Err(ctx.fail(1, &format!("tcpdump: {iface}: That device is not up")));
             }
-            let lt = if dev.dev_type() == ARPHRD_NONE { LINKTYPE_RAW } else { LINKTYPE_ETHERNET };
+            // A device without a link-layer header (tun, venet) is captured as bare IP. (libpcap's
+            // `map_arphrd_to_dlt` has no case for venet's ARPHRD_VOID and falls back to a cooked
+            // socket with a warning; vnet shows it as tun is shown: see the module docs.)
+            let lt = if matches!(dev.dev_type(), ARPHRD_NONE | ARPHRD_VOID) { LINKTYPE_RAW } else { LINKTYPE_ETHERNET };
             (Attach::Dev(dev), lt)
         };
         if let Err(msg) = o.filter.check(linktype) {

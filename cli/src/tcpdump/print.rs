@@ -333,7 +333,13 @@ impl Printer {
         let r = match linktype {
             LINKTYPE_ETHERNET => self.ether(data, orig_len),
             LINKTYPE_LINUX_SLL2 => self.sll2(data, orig_len),
-            LINKTYPE_RAW => self.ipn(data, orig_len),
+            LINKTYPE_RAW => {
+                // raw_if_print
+                if self.o.eflag {
+                    self.p("ip: ");
+                }
+                self.ipn(data, orig_len)
+            }
             other => {
                 let _ = write!(self.out, "[unsupported link type {other}]");
                 Ok(())
