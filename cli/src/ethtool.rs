@@ -326,7 +326,8 @@ struct DrvInfo {
     n_stats: usize,
 }
 
-/// `ethtool_get_drvinfo`: the driver's `get_drvinfo` (veth_get_drvinfo, br_getinfo), else the
+/// `ethtool_get_drvinfo`: the driver's `get_drvinfo` (veth_get_drvinfo, br_getinfo, macvlan's,
+/// ipvlan's and vlan's), else the
 /// link kind's name with `UTS_RELEASE` (dummy lost its `get_drvinfo` in 6.x), else EOPNOTSUPP
 /// (loopback has neither).
 fn drvinfo(dev: &NetDevice) -> Option<DrvInfo> {
@@ -340,6 +341,11 @@ fn drvinfo(dev: &NetDevice) -> Option<DrvInfo> {
     match dev.kind() {
         netdev_veth::KIND => Some(info("veth", "1.0", "", "", veth_stats(dev).len())),
         "bridge" => Some(info("bridge", "2.3", "N/A", "N/A", 0)),
+        // macvlan_ethtool_get_drvinfo, ipvlan_ethtool_get_drvinfo: name and version only.
+        netdev_macvlan::KIND => Some(info(netdev_macvlan::DRIVER_NAME, netdev_macvlan::DRIVER_VERSION, "", "", 0)),
+        netdev_ipvlan::KIND => Some(info(netdev_ipvlan::DRV_NAME, netdev_ipvlan::DRV_VERSION, "", "", 0)),
+        // vlan_ethtool_get_drvinfo: vlan_fullname, vlan_version and fw_version "N/A".
+        netdev_vlan::KIND => Some(info(netdev_vlan::DRV_NAME, netdev_vlan::DRV_VERSION, "N/A", "", 0)),
         _ => dev.link_kind().map(|k| info(k.kind(), KERNEL_RELEASE, "", "", 0)),
     }
 }

@@ -166,3 +166,8 @@ fn differential_accept_local() {
         &[("ip netns exec vd-l ping -c 2 -W 1 192.168.100.1 -I sunld-veth0", WHY), ("ip -n vd-l -s link", WHY)],
     );
 }
+
+#[test]
+fn differential_macvlan() {
+    differential("macvlan", &[]);
+}

@@ -170,3 +170,59 @@ fn seed_004_arp_flux() {
     assert!(!block(&t, "cat /proc/net/arp", 1).contains("0xc         00:00:00:00:00:00     *        eth3"));
     assert!(block(&t, "ip link set venet0 master br0", 0).contains("RTNETLINK answers: Invalid argument"));
 }
+
+#[test]
+fn seed_002_vlan() {
+    let t = replay("002-vlan");
+    assert!(
+        block(&t, "ip -d link show eth0.2", 0).contains("vlan protocol 802.1Q id 2 <REORDER_HDR> addrgenmode"),
+        "{t}"
+    );
+    assert!(block(&t, "ping -c 1 -W 1 10.0.2.2", 0).contains("1 packets transmitted, 1 received"), "{t}");
+    assert!(block(&t, "ping -c 1 -W 1 10.0.3.2", 0).contains("1 packets transmitted, 1 received"), "{t}");
+    // On the wire each subnet's frames carry their own VLAN tag.
+    let capture = block(&t, "kill -INT %1", 0);
+    assert!(
+        capture.contains("vlan 2, p 0, ethertype IPv4 (0x0800), 10.0.2.1 > 10.0.2.2: ICMP echo request"),
+        "{capture}"
+    );
+    assert!(
+        capture.contains("vlan 3, p 0, ethertype IPv4 (0x0800), 10.0.3.2 > 10.0.3.1: ICMP echo reply"),
+        "{capture}"
+    );
+    assert!(block(&t, "ip link add link eth0 name eth0.4095", 0).contains("Error: 8021q: Invalid VLAN id.\n--- rc=2"));
+}
+
+#[test]
+fn seed_002_macvlan() {
+    let t = replay("002-macvlan");
+    // Moved into net1, the macvlan still names its lower device (in the root namespace).
+    assert!(block(&t, "ip -n net1 -d link show macvlan1", 0).contains("macvlan1@if2:"), "{t}");
+    assert!(block(&t, "ip -n net1 -d link show macvlan1", 0).contains("macvlan mode bridge bcqueuelen 1000"), "{t}");
+    // Bridge mode: the siblings in two namespaces reach each other, and the outside.
+    assert!(block(&t, "ip netns exec net1 ping", 0).contains("2 packets transmitted, 2 received, 0% packet loss"));
+    assert!(block(&t, "ip netns exec net2 ping", 0).contains("2 packets transmitted, 2 received, 0% packet loss"));
+    // The outside learnt macvlan2's own MAC, not eth0's.
+    let mac2 = block(&t, "ip -n net2 -d link show macvlan2", 0)
+        .split("link/ether ")
+        .nth(1)
+        .and_then(|r| r.get(..17))
+        .unwrap()
+        .to_string();
+    assert!(block(&t, "ip -n outside neigh show", 0).contains(&format!("10.0.0.2 dev eth0 lladdr {mac2} ")), "{t}");
+}
+
+#[test]
+fn seed_002_ipvlan() {
+    let t = replay("002-ipvlan");
+    assert!(block(&t, "ip -n ns0 -d link show ipvl0", 0).contains("ipvlan  mode l2 bridge addrgenmode eui64"), "{t}");
+    assert!(block(&t, "ip netns exec ns0 ping", 0).contains("2 packets transmitted, 2 received, 0% packet loss"));
+    // The slave shares eth0's MAC: the outside's neighbour entry for it is eth0's address.
+    let eth0 = block(&t, "ip link show eth0", 0);
+    let mac = eth0.split("link/ether ").nth(1).and_then(|r| r.get(..17)).unwrap();
+    assert!(block(&t, "ip -n outside neigh show", 0).contains(&format!("10.0.0.10 dev eth0 lladdr {mac} ")), "{t}");
+    assert!(
+        block(&t, "ip netns exec ns0 ethtool -i ipvl0", 0)
+            .starts_with("$ ip netns exec ns0 ethtool -i ipvl0\n--- stdout\ndriver: ipvlan\nversion: 0.1\n")
+    );
+}

@@ -18,6 +18,7 @@
 
 mod json;
 mod print;
+mod stacked;
 
 use std::sync::Arc;
 
@@ -577,6 +578,9 @@ enum KindArgs {
     Veth(VethPeer),
     /// Another kind's arguments, for the kind's own [`LinkKind::parse_args`](netdev_core::LinkKind).
     Raw(Vec<String>),
+    /// `IFLA_INFO_DATA` already parsed here with iproute2's errors (macvlan, vlan, ipvlan:
+    /// [`stacked`]).
+    Parsed(KindConfig),
 }
 
 /// veth's peer as iproute2 sends it, with what the kernel will refuse in it.
@@ -599,6 +603,9 @@ fn kind_args(ctx: &Ctx<'_>, kind: &str, args: &[String]) -> Result<KindArgs, Fai
             return Err(Fail::Unsupported("help".to_string()));
         }
         return Err(Fail::Err(1, format!("Garbage instead of arguments \"{first} ...\". Try \"ip link help\".")));
+    }
+    if let Some(parsed) = stacked::parse(kind, args) {
+        return parsed.map(KindArgs::Parsed);
     }
     if kind != netdev_veth::KIND {
         return Ok(KindArgs::Raw(args.to_vec()));
@@ -699,6 +706,7 @@ fn add_in(rtnl: &mut Rtnl<'_>, ns: NetnsId, r: &LinkReq, kargs: KindArgs) -> Res
             let words: Vec<&str> = args.iter().map(String::as_str).collect();
             rtnl.link_add(kind, &req, &words)?
         }
+        KindArgs::Parsed(cfg) => rtnl.newlink(kind, &req, &cfg)?,
         _ => rtnl.link_add(kind, &req, &[])?,
     };
     // rtnl_configure_link applies the other ifi_flags; IFLA_MASTER follows (do_set_master).
@@ -745,6 +753,7 @@ fn set_in(rtnl: &mut Rtnl<'_>, ns: NetnsId, r: &LinkReq, kargs: KindArgs) -> Res
                 let words: Vec<&str> = args.iter().map(String::as_str).collect();
                 own.parse_args(&words)?
             }
+            KindArgs::Parsed(cfg) => cfg,
             KindArgs::None => Box::new(()),
         };
         own.changelink(rtnl, &dev, &cfg)?;

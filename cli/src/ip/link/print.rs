@@ -114,13 +114,18 @@ const GSO_MAX_SIZE: u32 = 524_280;
 const TSO_LEGACY_MAX_SIZE: u32 = 65_536;
 
 /// `numtxqueues`, `numrxqueues` and `tso_max_size` of a device, which the core does not keep:
-/// veth one queue per possible CPU and `GSO_MAX_SIZE`; loopback, macvlan and ipvlan
-/// `GSO_MAX_SIZE`; a bridge, bond or team the smallest of its ports (`br_set_gso_limits`), the
+/// veth one queue per possible CPU and `GSO_MAX_SIZE`; loopback `GSO_MAX_SIZE`; macvlan, ipvlan
+/// and vlan their lower device's (`netif_inherit_tso_max` in `macvlan_init`, `ipvlan_init`,
+/// `vlan_dev_init`); a bridge, bond or team the smallest of its ports (`br_set_gso_limits`), the
 /// legacy size while it has none; everything else one queue and the legacy size.
 fn queue_facts(dev: &NetDevice) -> (u32, u32, u32) {
     match dev.kind() {
         "veth" => (POSSIBLE_CPUS, POSSIBLE_CPUS, GSO_MAX_SIZE),
-        "loopback" | "macvlan" | "macvtap" | "ipvlan" | "ipvtap" => (1, 1, GSO_MAX_SIZE),
+        "loopback" => (1, 1, GSO_MAX_SIZE),
+        "macvlan" | "macvtap" | "ipvlan" | "ipvtap" | "vlan" => {
+            let tso = dev.lowers().first().map_or(TSO_LEGACY_MAX_SIZE, |l| queue_facts(l).2);
+            (1, 1, tso)
+        }
         "bridge" | "bond" | "team" => {
             let tso = dev.lowers().iter().map(|l| queue_facts(l).2).min().unwrap_or(TSO_LEGACY_MAX_SIZE);
             (1, 1, tso)
@@ -451,7 +456,8 @@ fn group_name(g: u32) -> String {
 /// when the device has no IPv6 state.
 fn addr_gen_mode(ctx: &Ctx<'_>, dev: &NetDevice) -> Option<&'static str> {
     let stack = ctx.stack()?;
-    let v = stack.sysctl_get(&format!("net.ipv6.conf.{}.addr_gen_mode", dev.name())).ok()?;
+    // procps writes a dot inside a device name as `/` (`net.ipv6.conf.eth0/2.addr_gen_mode`).
+    let v = stack.sysctl_get(&format!("net.ipv6.conf.{}.addr_gen_mode", dev.name().replace('.', "/"))).ok()?;
     Some(match v.trim() {
         "0" => "eui64",
         "1" => "none",
