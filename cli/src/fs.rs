@@ -362,9 +362,9 @@ fn class_net_read(ctx: &Ctx<'_>, comps: &[String]) -> Result<String, &'static st
     match rest.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] | ["statistics"] => Err("Is a directory"),
         ["statistics", s] => statistic(&d, s).map(|v| format!("{v}\n")).ok_or("No such file or directory"),
-        // The bridge's directories (`bridge/*` on a bridge, `brport/*` on a port, `brif/`) come
-        // with the bridge driver; until then they do not exist.
-        ["bridge" | "brport" | "brif", ..] => Err("No such file or directory"),
+        // The bridge's directories: `bridge/*` on a bridge, `brport/*` on a port, `brif/PORT`
+        // (a link to the port's `brport`) on a bridge.
+        ["bridge" | "brport" | "brif", ..] => bridge_read(ctx, &d, rest),
         [attr] => attr_show(&d, attr),
         // A file followed by more path.
         [attr, ..] if attr_show(&d, attr).is_ok() || statistic(&d, attr).is_some() => Err("Not a directory"),
@@ -382,6 +382,12 @@ fn class_net_write(ctx: &mut Ctx<'_>, comps: &[String], data: &str) -> Result<()
         Ok(_) => FsError::Open("Permission denied"),
         Err(e) => FsError::Open(e),
     };
+    if let [name, dir @ ("bridge" | "brport"), attr] = comps.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        if let Err(e) = class_net_read(ctx, comps) {
+            return Err(FsError::Open(e));
+        }
+        return bridge_write(ctx, name, dir, attr, data);
+    }
     let [name, attr] = comps else { return Err(not_writable(class_net_read(ctx, comps))) };
     let d = device(ctx, name).ok_or(FsError::Open("No such file or directory"))?;
     if let Err(e @ ("No such file or directory" | "Is a directory" | "Not a directory")) = class_net_read(ctx, comps) {
@@ -436,6 +442,246 @@ fn change_flags(rtnl: &mut netdev_core::Rtnl<'_>, d: &Arc<NetDevice>, new: IfFla
     }
     rtnl.set_promisc(d, new.contains(IfFlags::PROMISC))?;
     rtnl.set_allmulti(d, new.contains(IfFlags::ALLMULTI))
+}
+
+// ------------------------------------------------------------------------------------------------
+// /sys/class/net/BR/bridge, /sys/class/net/PORT/brport, /sys/class/net/BR/brif
+// ------------------------------------------------------------------------------------------------
+
+/// The bridge attributes (`net/bridge/br_sysfs_br.c`, `bridge_attrs[]`) of a kernel without
+/// `CONFIG_BRIDGE_VLAN_FILTERING` (so no `vlan_filtering`, `vlan_protocol`, `default_pvid`, as
+/// on the recorded kernel), each `*_show` with its newline. `flush` is write-only.
+fn bridge_attr(i: &netdev_bridge::BridgeInfo, attr: &str) -> Result<String, &'static str> {
+    let m = &i.mcast;
+    let v = match attr {
+        "forward_delay" => i.forward_delay.to_string(),
+        "hello_time" => i.hello_time.to_string(),
+        "max_age" => i.max_age.to_string(),
+        "ageing_time" => i.ageing_time.to_string(),
+        "stp_state" => i.stp_state.to_string(),
+        // group_fwd_mask_show: the kernel's "%#x" prints 0 as 0x0.
+        "group_fwd_mask" => format!("{:#x}", i.group_fwd_mask),
+        "priority" => i.priority.to_string(),
+        "bridge_id" => i.bridge_id.sysfs(),
+        "root_id" => i.root_id.sysfs(),
+        "root_path_cost" => i.root_path_cost.to_string(),
+        "root_port" => i.root_port.to_string(),
+        "topology_change" => u8::from(i.topology_change).to_string(),
+        "topology_change_detected" => u8::from(i.topology_change_detected).to_string(),
+        "hello_timer" => i.hello_timer.to_string(),
+        "tcn_timer" => i.tcn_timer.to_string(),
+        "topology_change_timer" => i.topology_change_timer.to_string(),
+        "gc_timer" => i.gc_timer.to_string(),
+        "group_addr" => i.group_addr.to_string(),
+        "no_linklocal_learn" => u8::from(i.no_linklocal_learn).to_string(),
+        "multicast_router" => m.mcast_router.to_string(),
+        "multicast_snooping" => m.mcast_snooping.to_string(),
+        "multicast_querier" => m.mcast_querier.to_string(),
+        "multicast_query_use_ifaddr" => m.mcast_query_use_ifaddr.to_string(),
+        "hash_elasticity" => m.mcast_hash_elasticity.to_string(),
+        "hash_max" => m.mcast_hash_max.to_string(),
+        "multicast_last_member_count" => m.mcast_last_member_count.to_string(),
+        "multicast_startup_query_count" => m.mcast_startup_query_count.to_string(),
+        "multicast_last_member_interval" => m.mcast_last_member_interval.to_string(),
+        "multicast_membership_interval" => m.mcast_membership_interval.to_string(),
+        "multicast_querier_interval" => m.mcast_querier_interval.to_string(),
+        "multicast_query_interval" => m.mcast_query_interval.to_string(),
+        "multicast_query_response_interval" => m.mcast_query_response_interval.to_string(),
+        "multicast_startup_query_interval" => m.mcast_startup_query_interval.to_string(),
+        "multicast_stats_enabled" => m.mcast_stats_enabled.to_string(),
+        "multicast_igmp_version" => m.mcast_igmp_version.to_string(),
+        "multicast_mld_version" => m.mcast_mld_version.to_string(),
+        "nf_call_iptables" => m.nf_call_iptables.to_string(),
+        "nf_call_ip6tables" => m.nf_call_ip6tables.to_string(),
+        "nf_call_arptables" => m.nf_call_arptables.to_string(),
+        "flush" => return Err("Permission denied"),
+        _ => return Err("No such file or directory"),
+    };
+    Ok(v + "\n")
+}
+
+/// The port attributes (`net/bridge/br_sysfs_if.c`, `brport_attrs[]`), each with its newline.
+/// `flush` is write-only.
+fn brport_attr(ctx: &Ctx<'_>, p: &netdev_bridge::PortInfo, attr: &str) -> Result<String, &'static str> {
+    use netdev_bridge::PortFlags as F;
+    let flag = |f: F| u8::from(p.flags.contains(f)).to_string();
+    let v = match attr {
+        "path_cost" => p.cost.to_string(),
+        "priority" => p.priority.to_string(),
+        "port_id" => format!("{:#x}", p.port_id),
+        "port_no" => format!("{:#x}", p.port_no),
+        "designated_root" => p.designated_root.sysfs(),
+        "designated_bridge" => p.designated_bridge.sysfs(),
+        "designated_port" => p.designated_port.to_string(),
+        "designated_cost" => p.designated_cost.to_string(),
+        "state" => (p.state as u8).to_string(),
+        "change_ack" => u8::from(p.topology_change_ack).to_string(),
+        "config_pending" => u8::from(p.config_pending).to_string(),
+        "message_age_timer" => p.message_age_timer.to_string(),
+        "forward_delay_timer" => p.forward_delay_timer.to_string(),
+        "hold_timer" => p.hold_timer.to_string(),
+        "hairpin_mode" => flag(F::HAIRPIN),
+        "bpdu_guard" => flag(F::BPDU_GUARD),
+        "root_block" => flag(F::ROOT_BLOCK),
+        "learning" => flag(F::LEARNING),
+        "unicast_flood" => flag(F::FLOOD),
+        "multicast_router" => p.mcast_router.to_string(),
+        "multicast_fast_leave" => flag(F::FAST_LEAVE),
+        "multicast_flood" => flag(F::MCAST_FLOOD),
+        "broadcast_flood" => flag(F::BCAST_FLOOD),
+        "multicast_to_unicast" => flag(F::MCAST_TO_UCAST),
+        "proxyarp" => flag(F::PROXYARP),
+        "proxyarp_wifi" => flag(F::PROXYARP_WIFI),
+        "neigh_suppress" => flag(F::NEIGH_SUPPRESS),
+        "isolated" => flag(F::ISOLATED),
+        "group_fwd_mask" => format!("{:#x}", p.group_fwd_mask),
+        // show_backup_port: the backup port's name, or nothing.
+        "backup_port" => {
+            let rtnl = ctx.s.world().rtnl();
+            return Ok(p
+                .backup_port
+                .and_then(|i| rtnl.dev_by_index(ctx.ns, i))
+                .map_or_else(String::new, |d| format!("{}\n", d.name())));
+        }
+        "flush" => return Err("Permission denied"),
+        // brport/bridge: the link to the bridge's directory.
+        "bridge" => return Err("Is a directory"),
+        _ => return Err("No such file or directory"),
+    };
+    Ok(v + "\n")
+}
+
+/// `cat /sys/class/net/DEV/{bridge,brport,brif}/...` (`rest` starts with the directory).
+fn bridge_read(ctx: &Ctx<'_>, d: &NetDevice, rest: &[String]) -> Result<String, &'static str> {
+    const ENOENT: &str = "No such file or directory";
+    let r: Vec<&str> = rest.iter().map(String::as_str).collect();
+    match r.as_slice() {
+        ["bridge", tail @ ..] => {
+            let info = netdev_bridge::info(d).ok_or(ENOENT)?;
+            match tail {
+                [] => Err("Is a directory"),
+                [attr] => bridge_attr(&info, attr),
+                [attr, ..] if bridge_attr(&info, attr).is_ok() => Err("Not a directory"),
+                _ => Err(ENOENT),
+            }
+        }
+        ["brport", tail @ ..] => {
+            let p = netdev_bridge::port_info(d).ok_or(ENOENT)?;
+            match tail {
+                [] => Err("Is a directory"),
+                [attr] => brport_attr(ctx, &p, attr),
+                _ => Err(ENOENT),
+            }
+        }
+        ["brif", tail @ ..] => {
+            if !netdev_bridge::is_bridge(d) {
+                return Err(ENOENT);
+            }
+            let Some((port, tail)) = tail.split_first() else { return Err("Is a directory") };
+            let pd = device(ctx, port).ok_or(ENOENT)?;
+            if netdev_bridge::master_of(&pd).is_none_or(|m| m.ifindex() != d.ifindex()) {
+                return Err(ENOENT);
+            }
+            let p = netdev_bridge::port_info(&pd).ok_or(ENOENT)?;
+            match tail {
+                [] => Err("Is a directory"),
+                [attr] => brport_attr(ctx, &p, attr),
+                _ => Err(ENOENT),
+            }
+        }
+        _ => Err(ENOENT),
+    }
+}
+
+/// `echo V > /sys/class/net/DEV/{bridge,brport}/ATTR`: the writable attributes go through the
+/// same setters as netlink (`br_changelink` / `br_setport` arguments).
+fn bridge_write(ctx: &mut Ctx<'_>, name: &str, dir: &str, attr: &str, data: &str) -> Result<(), FsError> {
+    let d = device(ctx, name).ok_or(FsError::Open("No such file or directory"))?;
+    let key = match (dir, attr) {
+        ("bridge", a @ ("forward_delay" | "hello_time" | "max_age" | "ageing_time" | "stp_state" | "priority")) => a,
+        ("bridge", "group_fwd_mask") => "group_fwd_mask",
+        ("bridge", "multicast_snooping") => "mcast_snooping",
+        ("bridge", "multicast_querier") => "mcast_querier",
+        ("brport", "path_cost") => "cost",
+        ("brport", "priority") => "priority",
+        ("brport", "hairpin_mode") => "hairpin",
+        ("brport", "bpdu_guard") => "guard",
+        ("brport", "root_block") => "root_block",
+        ("brport", "learning") => "learning",
+        ("brport", "unicast_flood") => "flood",
+        ("brport", "multicast_flood") => "mcast_flood",
+        ("brport", "broadcast_flood") => "bcast_flood",
+        ("brport", "multicast_fast_leave") => "fastleave",
+        ("brport", "isolated") => "isolated",
+        (_, "state" | "port_id" | "port_no" | "bridge_id" | "root_id") => {
+            return Err(FsError::Open("Permission denied"));
+        }
+        _ => return Err(FsError::Unsupported(format!("/sys/class/net/{name}/{dir}/{attr}"))),
+    };
+    if data.is_empty() {
+        return Ok(());
+    }
+    let v = kstrtoul(data).map_err(|e| FsError::Write(e.strerror()))?;
+    let world = ctx.s.world();
+    let mut rtnl = world.rtnl();
+    let res = if dir == "bridge" {
+        rtnl.link_change(&d, netdev_bridge::KIND, &[key, &v.to_string()])
+    } else {
+        let val = match key {
+            "cost" | "priority" => v.to_string(),
+            _ if v != 0 => "on".to_string(),
+            _ => "off".to_string(),
+        };
+        match netdev_bridge::parse_port_args(&[key, &val]) {
+            Ok(cfg) => netdev_bridge::set_port(&mut rtnl, &d, &cfg),
+            Err(_) => Err(Errno::Einval.into()),
+        }
+    };
+    res.map_err(|e| FsError::Write(e.errno().strerror()))
+}
+
+/// `ls DIR...` of the simulated directories vnet knows the entries of (`/sys/class/net`,
+/// `/sys/class/net/BR/brif`, `.../bridge`, `.../brport`): one name a line, sorted.
+pub(crate) fn ls(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
+    let mut rc = 0;
+    let paths: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    for p in paths {
+        let comps = components(p.strip_prefix('/').unwrap_or(p));
+        let c: Vec<&str> = comps.iter().map(String::as_str).collect();
+        let rtnl_names = |ctx: &Ctx<'_>| -> Vec<String> {
+            ctx.s.world().rtnl().devices(ctx.ns).iter().map(|d| d.name().to_string()).collect()
+        };
+        let list: Option<Vec<String>> = match c.as_slice() {
+            ["sys", "class", "net"] => Some(rtnl_names(ctx)),
+            ["sys", "class", "net", dev, "brif"] => device(ctx, dev).filter(|d| netdev_bridge::is_bridge(d)).map(|d| {
+                let rtnl = ctx.s.world().rtnl();
+                netdev_bridge::ports(&d)
+                    .iter()
+                    .filter_map(|p| rtnl.dev_by_index(ctx.ns, p.ifindex))
+                    .map(|p| p.name().to_string())
+                    .collect()
+            }),
+            _ => None,
+        };
+        match list {
+            Some(mut names) => {
+                names.sort();
+                let mut out = String::new();
+                for n in names {
+                    out.push_str(&n);
+                    out.push('\n');
+                }
+                ctx.print(&out);
+            }
+            None => {
+                let what =
+                    if read(ctx, p).is_ok() { "vnet does not list this path" } else { "No such file or directory" };
+                ctx.eprint(&format!("ls: cannot access '{p}': {what}\n"));
+                rc = 2;
+            }
+        }
+    }
+    rc
 }
 
 /// The kernel's `kstrtoul(s, 0)`: an optional `+`, `0x` hex / `0` octal / decimal digits, and at

@@ -18,6 +18,8 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod brctl;
+mod bridge;
 mod ethtool;
 mod filters;
 mod fs;
@@ -48,6 +50,8 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, argv: &[String]) -> i32 {
     match cmd.as_str() {
         "sudo" => dispatch(ctx, args),
         "ip" => ip::main(ctx, args),
+        "bridge" => bridge::main(ctx, args),
+        "brctl" => brctl::main(ctx, args),
         "ethtool" => ethtool::main(ctx, args),
         "ifconfig" => ifconfig::main(ctx, args),
         "sysctl" => sysctl::main(ctx, args),
@@ -59,6 +63,7 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, argv: &[String]) -> i32 {
         "advance" => time::advance(ctx, args),
         "date" => time::date(ctx, args),
         "cat" => fs::cat(ctx, args),
+        "ls" => fs::ls(ctx, args),
         "echo" => filters::echo(ctx, args),
         "grep" => filters::grep(ctx, args),
         "head" => filters::head(ctx, args),

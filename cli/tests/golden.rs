@@ -81,3 +81,39 @@ fn golden_macvlan_modes() {
                           each kernel (everything else in the block matches)";
     check("macvlan-modes", false, &[("ip -n vg-lo -d link show", RANDOM), ("ip -n vg-lo link show", RANDOM)]);
 }
+
+#[test]
+fn golden_bridge_basic() {
+    const IGMP: &str = "the bridge sends no IGMP report of its own (no multicast snooping, netdev-bridge's documented \
+         deviation): Linux's br0 TX 54 B / 1 packet / 1 dropped and each port's and peer's extra 54 B / 1 packet \
+         are absent";
+    check(
+        "bridge-basic",
+        false,
+        &[
+            (
+                "ip -n vg-br -d link show p1",
+                "forward_delay_timer is 14.44 on Linux (wall-clock time between the port's carrier and the command, \
+                 sleep 0.5 plus process start-up) and 14.50 on vnet's virtual clock",
+            ),
+            (
+                "bridge -n vg-br fdb show br br0",
+                "the `self permanent` lines come from the devices' multicast lists: vnet's IPv4 stack does not put \
+                 01:00:5e:00:00:01 (224.0.0.1, ip_mc_up) into them, and the bridge has no multicast snooping, so \
+                 it does not join 224.0.0.106 / ff02::6a (01:00:5e:00:00:6a, 33:33:00:00:00:6a)",
+            ),
+            ("ip -n vg-br -s link", IGMP),
+            ("ip -n vg-h1 -s link show h1", IGMP),
+            ("ip -n vg-h2 -s link show h2", IGMP),
+            ("ip -n vg-br -s -s link", IGMP),
+            ("ip -n vg-h1 -s -s link", IGMP),
+            ("ip -n vg-h2 -s -s link", IGMP),
+            (
+                "ip netns exec vg-br ethtool -k br0",
+                "the bridge's GSO features (tx-gso-robust, tx-fcoe-segmentation `off [requested on]`, \
+                 tx-gso-partial, tx-tunnel-remcsum-segmentation, tx-esp-segmentation `on`: br_dev_setup's \
+                 NETIF_F_GSO_MASK) are not in vnet's ethtool feature table for bridges",
+            ),
+        ],
+    );
+}

@@ -226,3 +226,22 @@ fn seed_002_ipvlan() {
             .starts_with("$ ip netns exec ns0 ethtool -i ipvl0\n--- stdout\ndriver: ipvlan\nversion: 0.1\n")
     );
 }
+
+/// Seed 003's bridge section: `brctl` builds the bridge, two namespaces reach each other and the
+/// bridge's own address through it, and the bridge learned both hosts.
+#[test]
+fn seed_003_bridge() {
+    let t = replay("003-bridge");
+    let show = block(&t, "brctl show", 0);
+    assert!(show.contains("br-testsunld01\t\t8000."), "{show}");
+    assert!(show.contains("\tno\t\tbr-sunldtap1\n\t\t\t\t\t\t\tbr-sunldtap2\n"), "{show}");
+    let link = block(&t, "bridge link", 0);
+    assert_eq!(link.matches("master br-testsunld01 state forwarding priority 32 cost 2 \n").count(), 2, "{link}");
+    assert!(block(&t, "ethtool -k", 0).ends_with("--- rc=1\n"), "no netns-local line");
+    assert!(block(&t, "ip link set br-testsunld01 netns", 0).contains("Error: The interface netns is immutable.\n"));
+    assert!(block(&t, "ip netns exec sunldns1 ping", 0).contains("3 packets transmitted, 3 received, 0% packet loss"));
+    assert!(block(&t, "ip netns exec sunldns2 ping", 0).contains("2 packets transmitted, 2 received, 0% packet loss"));
+    let dynamic = block(&t, "bridge fdb show", 0);
+    assert!(dynamic.contains(" dev br-sunldtap1 master br-testsunld01 \n"), "{dynamic}");
+    assert!(dynamic.contains(" dev br-sunldtap2 master br-testsunld01 \n"), "{dynamic}");
+}

@@ -608,6 +608,18 @@ fn kind_args(ctx: &Ctx<'_>, kind: &str, args: &[String]) -> Result<KindArgs, Fai
         return parsed.map(KindArgs::Parsed);
     }
     if kind != netdev_veth::KIND {
+        // bridge_parse_opt / bridge_slave_parse_opt fail in iproute2, before any request.
+        let words: Vec<&str> = args.iter().map(String::as_str).collect();
+        let parsed = match kind {
+            "bridge" => netdev_bridge::parse_bridge_args(&words).err(),
+            "bridge_slave" => netdev_bridge::parse_port_args(&words).err(),
+            _ => None,
+        };
+        match parsed {
+            Some(netdev_bridge::ArgError::Help) => return Err(Fail::Unsupported("help".to_string())),
+            Some(e) => return Err(Fail::Err(255, e.to_string())),
+            None => {}
+        }
         return Ok(KindArgs::Raw(args.to_vec()));
     }
     // veth_parse_opt: `peer` and then the peer's own iplink_parse (with NLM_F_CREATE).

@@ -15,6 +15,8 @@ use netdev_core::NetnsId;
 
 use crate::session::Ctx;
 
+pub(crate) use link::{Json, flag_names};
+
 /// iproute2's global options (`ip [ OPTIONS ] OBJECT ...`).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct IpOpts {

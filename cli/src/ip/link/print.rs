@@ -162,6 +162,8 @@ pub(super) struct View {
     max_mtu: u32,
     /// `IFLA_INFO_KIND` and what the kind prints after it.
     kind: Option<(&'static str, String)>,
+    /// `IFLA_INFO_SLAVE_KIND` and its data (`bridge_slave` of a bridge port, with `-d`).
+    slave: Option<(&'static str, String)>,
     addrgenmode: Option<&'static str>,
     queues: (u32, u32, u32),
     stats: LinkStats64,
@@ -193,6 +195,12 @@ impl View {
         } else {
             None
         };
+        // print_linktype's slave part: `bridge_slave_print_opt` for a bridge port.
+        let slave = (o.details > 0 && netdev_bridge::master_of(dev).is_some()).then(|| {
+            let mut s = String::new();
+            let _ = netdev_bridge::fill_slave_info(dev, &ctx.s.world().rtnl(), &mut s);
+            (netdev_bridge::SLAVE_KIND, s)
+        });
         let addrgenmode = if do_link && o.details > 0 { addr_gen_mode(ctx, dev) } else { None };
         View {
             ifindex: dev.ifindex(),
@@ -217,6 +225,7 @@ impl View {
             min_mtu: dev.min_mtu(),
             max_mtu: dev.max_mtu(),
             kind,
+            slave,
             addrgenmode,
             queues: queue_facts(dev),
             stats: dev.stats64(),
@@ -283,6 +292,9 @@ impl View {
                 self.promiscuity, self.allmulti, self.min_mtu, self.max_mtu
             );
             if let Some((kind, info)) = &self.kind {
+                let _ = write!(s, "\n    {kind} {info}");
+            }
+            if let Some((kind, info)) = &self.slave {
                 let _ = write!(s, "\n    {kind} {info}");
             }
             if let Some(m) = self.addrgenmode {
@@ -417,6 +429,10 @@ impl View {
                 j.begin_object();
                 j.name("info_kind");
                 j.string(kind);
+                if let Some((sk, _)) = &self.slave {
+                    j.name("info_slave_kind");
+                    j.string(sk);
+                }
                 j.end_object();
             }
             if let Some(m) = self.addrgenmode {
