@@ -13,8 +13,10 @@
 //!   local entries.
 //! - `bridge fdb add|append|replace|del MAC dev DEV [master|self] [permanent|static|dynamic]
 //!   [vlan N] [sticky] [use]` (`fdb_modify`, the kernel's `rtnl_fdb_add`/`rtnl_fdb_del`).
-//! - `bridge vlan [show] [dev DEV]`, `bridge vlan add|del vid N dev DEV [pvid] [untagged]
-//!   [self|master]` (`vlan_show`, `vlan_modify`).
+//! - `bridge [-j] [-compressvlans] vlan [show] [dev DEV] [vid N]`, `bridge vlan add|del vid N[-M]
+//!   dev DEV [pvid] [untagged] [self] [master]` (`vlan_show`, `vlan_modify`; the kernel's
+//!   `rtnl_bridge_setlink`/`dellink`). Without `CONFIG_BRIDGE_VLAN_FILTERING` (the recorded
+//!   kernel, `Session::without_kinds(.., &["bridge-vlan-filtering"])`) there is no VLAN table.
 //!
 //! Exit statuses are bridge's: a failed request or parse returns -1 from `main` (255),
 //! `parse_on_off` -EINVAL (234).
@@ -34,6 +36,8 @@ struct BrOpts {
     details: u8,
     json: bool,
     pretty: bool,
+    /// `-compressvlans`: VLAN ranges (`RTEXT_FILTER_BRVLAN_COMPRESSED`).
+    compress: bool,
 }
 
 /// `usage()` of bridge/bridge.c.
@@ -87,10 +91,10 @@ pub(crate) fn main(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
                         .fail(255, &format!("Cannot open network namespace \"{name}\": No such file or directory"));
                 }
             }
-        } else if matches(opt.split('=').next().unwrap_or(opt), "-color")
-            || matches(opt, "-compressvlans")
-            || matches(opt, "-force")
-        {
+        } else if matches(opt.split('=').next().unwrap_or(opt), "-color") || matches(opt, "-force") {
+        } else if matches(opt, "-compressvlans") {
+            // `matches_color` comes first, so `-c` and `-co` are -color.
+            o.compress = true;
         } else if matches(opt, "-json") {
             o.json = true;
         } else if matches(opt, "-pretty") {
@@ -1078,10 +1082,15 @@ fn vlan(ctx: &mut Ctx<'_>, o: &BrOpts, args: &[String]) -> i32 {
     }
 }
 
-/// `vlan_modify`: `vid N[-M] dev DEV [pvid] [untagged] [self] [master]`.
+/// `vlan_modify` (bridge/vlan.c): `vid N[-M] dev DEV [pvid] [untagged] [self] [master]`, then
+/// the kernel's `rtnl_bridge_setlink` / `rtnl_bridge_dellink`.
+///
+/// iproute2 keeps the VIDs in `short`s filled by `atoi`, looks the device up before checking
+/// them, and ignores words it does not know.
 fn vlan_modify(ctx: &mut Ctx<'_>, args: &[String], add: bool) -> i32 {
     let mut dev: Option<String> = None;
-    let (mut vid, mut vid_end): (i64, i64) = (-1, -1);
+    let (mut vid, mut vid_end): (i16, i16) = (-1, -1);
+    let mut range = false;
     let (mut pvid, mut untagged, mut is_self, mut is_master) = (false, false, false, false);
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -1092,14 +1101,13 @@ fn vlan_modify(ctx: &mut Ctx<'_>, args: &[String], add: bool) -> i32 {
             }
             "vid" => {
                 let Some(v) = it.next() else { return incomplete(ctx) };
-                // strtoul(.., 0) and an optional `-END`.
-                let (a, b) = match v.split_once('-') {
-                    Some((a, b)) => (a, Some(b)),
-                    None => (v.as_str(), None),
-                };
-                vid = i64::from(parse_u32_base0(a).unwrap_or(0) as u16);
-                if let Some(b) = b {
-                    vid_end = i64::from(parse_u32_base0(b).unwrap_or(0) as u16);
+                match v.split_once('-') {
+                    Some((a, b)) => {
+                        vid = atoi(a) as i16;
+                        vid_end = atoi(b) as i16;
+                        range = true;
+                    }
+                    None => vid = atoi(v) as i16,
                 }
             }
             "tunnel_info" => return ctx.unsupported("bridge vlan", "tunnel_info"),
@@ -1114,58 +1122,134 @@ fn vlan_modify(ctx: &mut Ctx<'_>, args: &[String], add: bool) -> i32 {
     let Some(d) = dev.filter(|_| vid != -1) else {
         return ctx.fail(255, "Device and VLAN ID are required arguments.");
     };
-    if vid_end != -1 && (vid_end <= vid || pvid) {
-        let msg = if pvid {
-            "pvid cannot be configured for a vlan range".to_string()
-        } else {
-            format!("Invalid VLAN range \"{vid}-{vid_end}\"")
-        };
-        return ctx.fail(255, &msg);
-    }
-    if vid >= 4096 {
-        return ctx.fail(255, &format!("Invalid VLAN ID \"{vid}\""));
-    }
     let Some(dev) = dev_by_name(ctx, &d) else {
         return ctx.fail(255, &format!("Cannot find bridge device \"{d}\""));
     };
-    let end = if vid_end == -1 { vid } else { vid_end };
-    let world = ctx.s.world();
-    let mut rtnl = world.rtnl();
-    // rtnl_bridge_setlink / dellink: the master for a port (unless only `self`), the device's own
-    // handler with `self` (a bridge's br_setlink).
-    let target_ok =
-        if is_self && !is_master { netdev_bridge::is_bridge(&dev) } else { netdev_bridge::master_of(&dev).is_some() };
-    let mut res = if target_ok { Ok(()) } else { Err(Error::new(Errno::Eopnotsupp)) };
-    if res.is_ok() {
-        for v in vid..=end {
-            let v = v as u16;
-            res = if add {
-                netdev_bridge::vlan_add(&mut rtnl, &dev, v, pvid, untagged)
-            } else {
-                netdev_bridge::vlan_del(&mut rtnl, &dev, v)
-            };
-            if res.is_err() {
-                break;
-            }
+    // "%hu" of the shorts.
+    let (u, u_end) = (vid as u16, vid_end as u16);
+    if vid >= 4096 {
+        return ctx.fail(255, &format!("Invalid VLAN ID \"{u}\""));
+    }
+    if range {
+        if vid_end == -1 || vid_end >= 4096 || vid >= vid_end {
+            return ctx.fail(255, &format!("Invalid VLAN range \"{u}-{u_end}\""));
+        }
+        if pvid {
+            return ctx.fail(255, "pvid cannot be configured for a vlan range");
         }
     }
-    drop(rtnl);
-    match res {
+    let end = if range { u_end } else { u };
+    match vlan_setlink(ctx, &dev, (u, end), (pvid, untagged), (is_self, is_master), add) {
         Ok(()) => 0,
         Err(e) => kernel_error(ctx, &e),
     }
 }
 
-/// `vlan_show`: the header, then per port (and bridge) with VLANs one line per VLAN.
+/// The kernel side of `bridge vlan add|del`: `rtnl_bridge_setlink` / `rtnl_bridge_dellink`
+/// send the request to the master bridge's `br_setlink` / `br_dellink` for the port when no
+/// flag or `master` is given (EOPNOTSUPP without a master), then with `self` to the device's
+/// own handler (only a bridge has one: its own VLANs). `br_process_vlan_info` walks the range
+/// and `br_vlan_info` checks each VID (`br_vlan_valid_id`); deleting a VLAN that is not there
+/// is not an error (`br_vlan_info` ignores `nbp_vlan_delete`'s result).
+fn vlan_setlink(
+    ctx: &Ctx<'_>,
+    dev: &Arc<NetDevice>,
+    (vid, end): (u16, u16),
+    (pvid, untagged): (bool, bool),
+    (is_self, is_master): (bool, bool),
+    add: bool,
+) -> Result<(), Error> {
+    let world = ctx.s.world();
+    let mut rtnl = world.rtnl();
+    let apply = |rtnl: &mut netdev_core::Rtnl<'_>| -> Result<(), Error> {
+        for v in vid..=end {
+            if v == 0 || v >= 4095 {
+                return Err(Error::with_msg(Errno::Einval, "Vlan id is invalid"));
+            }
+            if add {
+                netdev_bridge::vlan_add(rtnl, dev, v, pvid, untagged)?;
+            } else {
+                match netdev_bridge::vlan_del(rtnl, dev, v) {
+                    Err(e) if e.errno() == Errno::Enoent => {}
+                    r => r?,
+                }
+            }
+        }
+        Ok(())
+    };
+    if !is_self || is_master {
+        if netdev_bridge::master_of(dev).is_none() {
+            return Err(Error::new(Errno::Eopnotsupp));
+        }
+        apply(&mut rtnl)?;
+    }
+    if is_self {
+        if !netdev_bridge::is_bridge(dev) {
+            return Err(Error::new(Errno::Eopnotsupp));
+        }
+        apply(&mut rtnl)?;
+    }
+    Ok(())
+}
+
+/// One entry of `IFLA_AF_SPEC` as `br_fill_ifvlaninfo` sends it: a VID (or with `-c` a range of
+/// VIDs with the same flags, `br_fill_ifvlaninfo_compressed`) and its `PVID` / `Egress
+/// Untagged` flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct VlanEntry {
+    start: u16,
+    end: u16,
+    pvid: bool,
+    untagged: bool,
+}
+
+/// The entries of a VLAN group in VID order; with `compress`, consecutive VIDs with equal flags
+/// merge (the PVID is alone by its flag).
+fn vlan_entries(vg: &netdev_bridge::VlanGroup, compress: bool) -> Vec<VlanEntry> {
+    let mut out: Vec<VlanEntry> = Vec::new();
+    for (&vid, &flags) in &vg.vlans {
+        let e = VlanEntry {
+            start: vid,
+            end: vid,
+            pvid: vg.pvid == vid,
+            untagged: flags & netdev_bridge::VLAN_INFO_UNTAGGED != 0,
+        };
+        match out.last_mut() {
+            Some(l)
+                if compress && vid.checked_sub(l.end) == Some(1) && (l.pvid, l.untagged) == (e.pvid, e.untagged) =>
+            {
+                l.end = vid;
+            }
+            _ => out.push(e),
+        }
+    }
+    out
+}
+
+/// `vlan_show` (bridge/vlan.c, iproute2 6.1): the header, then for every device the kernel's
+/// `rtnl_bridge_getlink` answers for (each bridge port through its master's `br_getlink`, each
+/// bridge itself since the request carries `RTEXT_FILTER_BRVLAN`) with VLANs, `print_vlan_info`:
+/// the name padded to IFNAMSIZ and two spaces on the first line, as many spaces on the others,
+/// then `print_range` and `print_vlan_flags`. `vid N` keeps the entries that contain N
+/// (`filter_vlan_check`).
 fn vlan_show(ctx: &mut Ctx<'_>, o: &BrOpts, args: &[String]) -> i32 {
     let mut filter: Option<String> = None;
+    let mut filter_vlan: u16 = 0;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "dev" {
             let Some(v) = it.next() else { return incomplete(ctx) };
+            if filter.is_some() {
+                return ctx.fail(255, &format!("Error: duplicate \"dev\": \"{v}\" is the second value."));
+            }
             filter = Some(v.clone());
-        } else if (a == "vid" || a == "vlan") && it.next().is_none() {
-            return incomplete(ctx);
+        } else if a == "vid" {
+            let Some(v) = it.next() else { return incomplete(ctx) };
+            if filter_vlan != 0 {
+                return ctx.fail(255, &format!("Error: duplicate \"vid\": \"{v}\" is the second value."));
+            }
+            // An `unsigned int` from atoi; VIDs are 16 bits, so a larger one matches nothing.
+            filter_vlan = u16::try_from(atoi(v) as u32).unwrap_or(u16::MAX);
         }
     }
     let filter_index = match &filter {
@@ -1185,11 +1269,13 @@ fn vlan_show(ctx: &mut Ctx<'_>, o: &BrOpts, args: &[String]) -> i32 {
             continue;
         }
         let Some(vg) = netdev_bridge::vlans(&dev) else { continue };
-        let list = vg.used_vids();
-        if list.is_empty() {
+        let entries: Vec<VlanEntry> = vlan_entries(&vg, o.compress)
+            .into_iter()
+            .filter(|e| filter_vlan == 0 || (e.start..=e.end).contains(&filter_vlan))
+            .collect();
+        if entries.is_empty() {
             continue;
         }
-        let pv = vg.pvid;
         match &mut json {
             Some(j) => {
                 j.begin_object();
@@ -1197,17 +1283,19 @@ fn vlan_show(ctx: &mut Ctx<'_>, o: &BrOpts, args: &[String]) -> i32 {
                 j.string(&dev.name());
                 j.name("vlans");
                 j.begin_array();
-                for v in &list {
+                for e in &entries {
                     j.begin_object();
                     j.name("vlan");
-                    j.uint(u64::from(*v));
-                    let mut fl = Vec::new();
-                    if pv == *v {
-                        fl.push("PVID");
+                    j.uint(u64::from(e.start));
+                    if e.end != e.start {
+                        j.name("vlanEnd");
+                        j.uint(u64::from(e.end));
                     }
-                    if vg.vlans.get(v).is_some_and(|f| f & netdev_bridge::VLAN_INFO_UNTAGGED != 0) {
-                        fl.push("Egress Untagged");
-                    }
+                    let fl: Vec<&str> = [(e.pvid, "PVID"), (e.untagged, "Egress Untagged")]
+                        .iter()
+                        .filter(|f| f.0)
+                        .map(|f| f.1)
+                        .collect();
                     if !fl.is_empty() {
                         j.name("flags");
                         j.strings(&fl);
@@ -1218,18 +1306,20 @@ fn vlan_show(ctx: &mut Ctx<'_>, o: &BrOpts, args: &[String]) -> i32 {
                 j.end_object();
             }
             None => {
-                for (n, v) in list.iter().enumerate() {
+                for (n, e) in entries.iter().enumerate() {
                     let lead = if n == 0 { dev.name().to_string() } else { String::new() };
-                    text.push_str(&format!("{lead:<16}  {v}"));
-                    if pv == *v {
+                    text.push_str(&format!("{lead:<16}  {}", e.start));
+                    if e.end != e.start {
+                        text.push_str(&format!("-{}", e.end));
+                    }
+                    if e.pvid {
                         text.push_str(" PVID");
                     }
-                    if vg.vlans.get(v).is_some_and(|f| f & netdev_bridge::VLAN_INFO_UNTAGGED != 0) {
+                    if e.untagged {
                         text.push_str(" Egress Untagged");
                     }
                     text.push('\n');
                 }
-                text.push('\n');
             }
         }
     }

@@ -448,11 +448,26 @@ fn change_flags(rtnl: &mut netdev_core::Rtnl<'_>, d: &Arc<NetDevice>, new: IfFla
 // /sys/class/net/BR/bridge, /sys/class/net/PORT/brport, /sys/class/net/BR/brif
 // ------------------------------------------------------------------------------------------------
 
-/// The bridge attributes (`net/bridge/br_sysfs_br.c`, `bridge_attrs[]`) of a kernel without
-/// `CONFIG_BRIDGE_VLAN_FILTERING` (so no `vlan_filtering`, `vlan_protocol`, `default_pvid`, as
-/// on the recorded kernel), each `*_show` with its newline. `flush` is write-only.
+/// The bridge attributes (`net/bridge/br_sysfs_br.c`, `bridge_attrs[]`), each `*_show` with its
+/// newline. `vlan_filtering`, `vlan_protocol`, `default_pvid`, `vlan_stats_enabled` and
+/// `vlan_stats_per_port` exist only with `CONFIG_BRIDGE_VLAN_FILTERING` (not on the recorded
+/// kernel). `flush` is write-only.
 fn bridge_attr(i: &netdev_bridge::BridgeInfo, attr: &str) -> Result<String, &'static str> {
     let m = &i.mcast;
+    if let Some((proto, pvid)) = i.vlan {
+        let v = match attr {
+            "vlan_filtering" => Some(i.vlan_filtering.to_string()),
+            // vlan_protocol_show: "%#06x" of the protocol.
+            "vlan_protocol" => Some(format!("{proto:#06x}")),
+            "default_pvid" => Some(pvid.to_string()),
+            "vlan_stats_enabled" => Some(m.vlan_stats_enabled.to_string()),
+            "vlan_stats_per_port" => Some(m.vlan_stats_per_port.to_string()),
+            _ => None,
+        };
+        if let Some(v) = v {
+            return Ok(v + "\n");
+        }
+    }
     let v = match attr {
         "forward_delay" => i.forward_delay.to_string(),
         "hello_time" => i.hello_time.to_string(),
@@ -602,6 +617,18 @@ fn bridge_write(ctx: &mut Ctx<'_>, name: &str, dir: &str, attr: &str, data: &str
         ("bridge", "group_fwd_mask") => "group_fwd_mask",
         ("bridge", "multicast_snooping") => "mcast_snooping",
         ("bridge", "multicast_querier") => "mcast_querier",
+        // The VLAN files exist only with CONFIG_BRIDGE_VLAN_FILTERING (vlan_filtering_store,
+        // vlan_protocol_store, default_pvid_store, ...: the same setters as br_changelink).
+        (
+            "bridge",
+            a @ ("vlan_filtering" | "vlan_protocol" | "default_pvid" | "vlan_stats_enabled" | "vlan_stats_per_port"),
+        ) if netdev_bridge::info(&d).is_some_and(|i| i.vlan.is_some()) => {
+            if a == "default_pvid" {
+                "vlan_default_pvid"
+            } else {
+                a
+            }
+        }
         ("brport", "path_cost") => "cost",
         ("brport", "priority") => "priority",
         ("brport", "hairpin_mode") => "hairpin",
@@ -625,6 +652,11 @@ fn bridge_write(ctx: &mut Ctx<'_>, name: &str, dir: &str, attr: &str, data: &str
     let world = ctx.s.world();
     let mut rtnl = world.rtnl();
     let res = if dir == "bridge" {
+        // br_vlan_filter_toggle and the stats toggles take `!!val`.
+        let v = match key {
+            "vlan_filtering" | "vlan_stats_enabled" | "vlan_stats_per_port" => u64::from(v != 0),
+            _ => v,
+        };
         rtnl.link_change(&d, netdev_bridge::KIND, &[key, &v.to_string()])
     } else {
         let val = match key {

@@ -102,13 +102,19 @@ impl Session {
     /// A fresh host whose kernel lacks the link kinds named in `missing` (as a kernel without
     /// that module: `ip link add ... type vlan` is then "Unknown device type"). The recorded
     /// transcripts came from a kernel without 8021q, and are replayed with `&["vlan"]`.
+    ///
+    /// `"bridge-vlan-filtering"` is not a kind but the bridge's `CONFIG_BRIDGE_VLAN_FILTERING`:
+    /// by default it is compiled in (as in Debian's kernel: `vlan_filtering 1`, `bridge vlan`,
+    /// `bridge/vlan_filtering` in sysfs); naming it models the recorded kernel, which lacks it, so
+    /// the golden replays use `&["vlan", "bridge-vlan-filtering"]`.
     pub fn without_kinds(seed: u64, missing: &[&str]) -> Result<Session> {
         let world = World::new(WorldConfig { seed, cpus: 1, ..WorldConfig::default() });
         let has = |k: &str| !missing.contains(&k);
         netdev_veth::register(&world)?;
         netdev_dummy::register(&world)?;
         if has("bridge") {
-            netdev_bridge::register(&world)?;
+            let kconfig = netdev_bridge::KernelConfig { vlan_filtering: has("bridge-vlan-filtering") };
+            netdev_bridge::register_with(&world, kconfig)?;
         }
         if has("macvlan") {
             netdev_macvlan::register(&world)?;

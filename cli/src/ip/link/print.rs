@@ -818,7 +818,7 @@ mod tests {
             .map(|l| format!("{}\n", mask(l)))
             .collect();
         // The recording's kernel had no 8021q module.
-        let mut s = crate::Session::without_kinds(crate::DEFAULT_SEED, &["vlan"]).unwrap();
+        let mut s = crate::Session::without_kinds(crate::DEFAULT_SEED, &["vlan", "bridge-vlan-filtering"]).unwrap();
         for cmd in before.lines().filter_map(|l| l.strip_prefix("$ ")) {
             if cmd.contains(" link ") || cmd.starts_with("ip netns ") {
                 s.exec(cmd);
