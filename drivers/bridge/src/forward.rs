@@ -42,14 +42,10 @@ pub(crate) struct Fwd<'a> {
     pub(crate) vid: u16,
 }
 
-/// A copy of a frame (`skb_clone`): same bytes from the MAC header, same metadata, the data
-/// pointer at the same offset.
+/// A copy of a frame (`skb_clone`): the core's clone, counted in `World::total_cloned` so that
+/// consumed + dropped = sent + cloned holds for floods.
 pub(crate) fn clone_skb(cpu: &mut Cpu, skb: &Skb) -> Skb {
-    let mut c = cpu.alloc_frame(skb.mac_frame());
-    c.reset_mac_header();
-    let _ = c.pull(skb.mac_len());
-    c.meta = skb.meta.clone();
-    c
+    cpu.skb_clone(skb)
 }
 
 impl Fwd<'_> {
