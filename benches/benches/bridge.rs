@@ -31,52 +31,16 @@ mod common {
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::bridge_topo::{BROADCAST, BridgeBench, UNKNOWN, bridge_batch};
 use criterion::{Criterion, Throughput};
 use netdev_core::{Cpu, NetDevice};
-use vnet_benches::{BATCH, VethBench, assert_conserved, veth_batch};
+use vnet_benches::{BATCH, Record, VethBench, assert_conserved, time_loop, veth_batch};
 
 const WARM_UP: Duration = Duration::from_secs(1);
 const MEASUREMENT: Duration = Duration::from_secs(3);
 const SAMPLES: usize = 20;
-
-#[derive(Default)]
-struct Record {
-    calls: Vec<(u64, Duration)>,
-}
-
-impl Record {
-    /// Median, min and max ns per ingress frame over the last `samples` calls (criterion's
-    /// measurement samples).
-    fn ns_per_packet(&self, samples: usize) -> Option<(f64, f64, f64)> {
-        let start = self.calls.len().saturating_sub(samples);
-        let mut v: Vec<f64> = self.calls[start..]
-            .iter()
-            .filter(|(iters, _)| *iters > 0)
-            .map(|(iters, d)| d.as_nanos() as f64 / (*iters as f64 * BATCH as f64))
-            .collect();
-        if v.is_empty() {
-            return None;
-        }
-        v.sort_by(f64::total_cmp);
-        let mid = v.len() / 2;
-        let median = if v.len().is_multiple_of(2) { (v[mid - 1] + v[mid]) / 2.0 } else { v[mid] };
-        Some((median, v[0], v[v.len() - 1]))
-    }
-}
-
-// Benches measure wall time with `Instant`, which clippy.toml keeps out of simulation code.
-#[allow(clippy::disallowed_methods)]
-fn time_loop(iters: u64, mut f: impl FnMut() -> usize) -> (Duration, u64) {
-    let t0 = Instant::now();
-    let mut out = 0u64;
-    for _ in 0..iters {
-        out += f() as u64;
-    }
-    (t0.elapsed(), out)
-}
 
 /// One bridge scenario: ports, destination, deliveries per frame.
 struct Scenario {
@@ -171,12 +135,12 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(SAMPLES);
     println!("\nbridge summary (ns per ingress frame, median [min, max] over this run's criterion samples)");
-    let v = rv.ns_per_packet(samples);
+    let v = rv.ns_per_packet(samples, BATCH);
     if let Some((m, lo, hi)) = v {
         println!("  {:<22} {m:>8.2} [{lo:.2}, {hi:.2}]", "veth_hop");
     }
     for (sc, rec) in SCENARIOS.iter().zip(&records) {
-        let Some((m, lo, hi)) = rec.ns_per_packet(samples) else { continue };
+        let Some((m, lo, hi)) = rec.ns_per_packet(samples, BATCH) else { continue };
         print!("  {:<22} {m:>8.2} [{lo:.2}, {hi:.2}]", sc.name);
         if let Some((vm, _, _)) = v {
             print!("  {:.2}x veth_hop", m / vm);

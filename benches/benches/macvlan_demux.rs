@@ -23,53 +23,19 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
 use netdev_core::{Cpu, KindConfig, MacAddr, NetDevice, NetnsId, NewLink, World, WorldConfig};
 use netdev_macvlan::{MacvlanConfig, MacvlanMode};
 use netdev_veth::{PeerSpec, Veth, VethConfig};
-use vnet_benches::{BATCH, FRAME_LEN, Sink, VethBench, assert_conserved, frame, veth_batch};
+use vnet_benches::{BATCH, FRAME_LEN, Record, Sink, VethBench, assert_conserved, frame, time_loop, veth_batch};
 
 const WARM_UP: Duration = Duration::from_secs(1);
 const MEASUREMENT: Duration = Duration::from_secs(3);
 const SAMPLES: usize = 20;
 /// Macvlans on the lower device.
 const SIBLINGS: usize = 64;
-
-#[derive(Default)]
-struct Record {
-    calls: Vec<(u64, Duration)>,
-}
-
-impl Record {
-    /// Median ns per packet over the last `samples` calls (criterion's measurement samples).
-    fn ns_per_packet(&self, samples: usize) -> Option<f64> {
-        let start = self.calls.len().saturating_sub(samples);
-        let mut v: Vec<f64> = self.calls[start..]
-            .iter()
-            .filter(|(iters, _)| *iters > 0)
-            .map(|(iters, d)| d.as_nanos() as f64 / (*iters as f64 * BATCH as f64))
-            .collect();
-        if v.is_empty() {
-            return None;
-        }
-        v.sort_by(f64::total_cmp);
-        let mid = v.len() / 2;
-        Some(if v.len().is_multiple_of(2) { (v[mid - 1] + v[mid]) / 2.0 } else { v[mid] })
-    }
-}
-
-// Benches measure wall time with `Instant`, which clippy.toml keeps out of simulation code.
-#[allow(clippy::disallowed_methods)]
-fn time_loop(iters: u64, mut f: impl FnMut() -> usize) -> (Duration, u64) {
-    let t0 = Instant::now();
-    let mut out = 0u64;
-    for _ in 0..iters {
-        out += f() as u64;
-    }
-    (t0.elapsed(), out)
-}
 
 /// A veth pair `wire`/`lower`, 64 bridge-mode macvlans on `lower`, all up, a counting sink as
 /// the namespace's protocol handler.
@@ -229,7 +195,7 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(SAMPLES);
-    let (v, dm, sb) = (rv.ns_per_packet(samples), rd.ns_per_packet(samples), rs.ns_per_packet(samples));
+    let (v, dm, sb) = (rv.median_ns(samples, BATCH), rd.median_ns(samples, BATCH), rs.median_ns(samples, BATCH));
     println!("\nmacvlan_demux summary (ns/packet, median over this run's criterion samples)");
     for (name, x) in [("veth_hop", v), ("demux_64", dm), ("bridge_sibling_64", sb)] {
         if let Some(x) = x {

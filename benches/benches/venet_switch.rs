@@ -24,52 +24,18 @@
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
 use netdev_core::{Cpu, ETH_P_IP, KindConfig, NetDevice, NetnsId, NewLink, World, WorldConfig};
 use netdev_venet::{IpMapOp, KIND, VE0};
-use vnet_benches::{BATCH, FRAME_LEN, Sink, VethBench, veth_batch};
+use vnet_benches::{BATCH, FRAME_LEN, Record, Sink, VethBench, time_loop, veth_batch};
 
 const WARM_UP: Duration = Duration::from_secs(1);
 const MEASUREMENT: Duration = Duration::from_secs(3);
 const SAMPLES: usize = 20;
 /// Containers.
 const CTS: usize = 1000;
-
-#[derive(Default)]
-struct Record {
-    calls: Vec<(u64, Duration)>,
-}
-
-impl Record {
-    fn ns_per_packet(&self, samples: usize) -> Option<(f64, f64, f64)> {
-        let start = self.calls.len().saturating_sub(samples);
-        let mut v: Vec<f64> = self.calls[start..]
-            .iter()
-            .filter(|(iters, _)| *iters > 0)
-            .map(|(iters, d)| d.as_nanos() as f64 / (*iters as f64 * BATCH as f64))
-            .collect();
-        if v.is_empty() {
-            return None;
-        }
-        v.sort_by(f64::total_cmp);
-        let mid = v.len() / 2;
-        let median = if v.len().is_multiple_of(2) { (v[mid - 1] + v[mid]) / 2.0 } else { v[mid] };
-        Some((median, v[0], v[v.len() - 1]))
-    }
-}
-
-// Benches measure wall time with `Instant`, which clippy.toml keeps out of simulation code.
-#[allow(clippy::disallowed_methods)]
-fn time_loop(iters: u64, mut f: impl FnMut() -> usize) -> (Duration, u64) {
-    let t0 = Instant::now();
-    let mut out = 0u64;
-    for _ in 0..iters {
-        out += f() as u64;
-    }
-    (t0.elapsed(), out)
-}
 
 /// The address of container `i` (CTID 101 + i): 10.1.0.1 + i, consecutive addresses as a host
 /// hands them out. The kernel's hash keeps only the low 9 bits of an address
@@ -288,7 +254,7 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(SAMPLES);
-    let [veth, h2c, c2h, h2one] = recs.each_ref().map(|r| r.ns_per_packet(samples));
+    let [veth, h2c, c2h, h2one] = recs.each_ref().map(|r| r.ns_per_packet(samples, BATCH));
     println!("\nvenet_switch summary, {CTS} containers (ns/packet: median [min, max] over this run's samples)");
     for (name, v) in
         [("veth_hop (baseline)", veth), ("host_to_ct", h2c), ("host_to_one_ct", h2one), ("ct_to_host", c2h)]

@@ -26,48 +26,11 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
-use vnet_benches::{BATCH, Ring, SkbRing, VethBench, assert_conserved, frame, veth_batch};
+use vnet_benches::{BATCH, Record, Ring, SkbRing, VethBench, assert_conserved, frame, time_loop, veth_batch};
 
 const WARM_UP: Duration = Duration::from_secs(1);
 const MEASUREMENT: Duration = Duration::from_secs(3);
 const SAMPLES: usize = 20;
-
-/// What one bench's `iter_custom` calls measured: (iterations, elapsed) per call.
-#[derive(Default)]
-struct Record {
-    calls: Vec<(u64, Duration)>,
-}
-
-impl Record {
-    /// Median ns per packet over the last `samples` calls (criterion's measurement samples; the
-    /// calls before them are its warm-up), with the min and max.
-    fn ns_per_packet(&self, samples: usize, packets_per_iter: usize) -> Option<(f64, f64, f64)> {
-        let start = self.calls.len().saturating_sub(samples);
-        let mut v: Vec<f64> = self.calls[start..]
-            .iter()
-            .filter(|(iters, _)| *iters > 0)
-            .map(|(iters, d)| d.as_nanos() as f64 / (*iters as f64 * packets_per_iter as f64))
-            .collect();
-        if v.is_empty() {
-            return None;
-        }
-        v.sort_by(f64::total_cmp);
-        let mid = v.len() / 2;
-        let median = if v.len().is_multiple_of(2) { (v[mid - 1] + v[mid]) / 2.0 } else { v[mid] };
-        Some((median, v[0], v[v.len() - 1]))
-    }
-}
-
-// Benches measure wall time with `Instant`, which clippy.toml keeps out of simulation code.
-#[allow(clippy::disallowed_methods)]
-fn time_loop(iters: u64, mut f: impl FnMut() -> usize) -> (Duration, u64) {
-    let t0 = Instant::now();
-    let mut out = 0u64;
-    for _ in 0..iters {
-        out += f() as u64;
-    }
-    (t0.elapsed(), out)
-}
 
 fn bench_baseline(c: &mut Criterion, name: &str, rec: &mut Record, mut batch: impl FnMut(&[u8], usize) -> usize) {
     let f = frame([0x02, 0, 0, 0, 0, 0x02]);

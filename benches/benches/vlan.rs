@@ -19,49 +19,15 @@
 //! cost of each vlan path over the veth hop.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
 use netdev_core::{Cpu, NetDevice, NetnsId, NewLink};
-use vnet_benches::{BATCH, FRAME_LEN, VethBench, frame, veth_batch};
+use vnet_benches::{BATCH, FRAME_LEN, Record, VethBench, frame, time_loop, veth_batch};
 
 const WARM_UP: Duration = Duration::from_secs(1);
 const MEASUREMENT: Duration = Duration::from_secs(3);
 const SAMPLES: usize = 20;
-
-#[derive(Default)]
-struct Record {
-    calls: Vec<(u64, Duration)>,
-}
-
-impl Record {
-    /// Median ns per packet over the last `samples` calls (criterion's measurement samples).
-    fn ns_per_packet(&self, samples: usize) -> Option<f64> {
-        let start = self.calls.len().saturating_sub(samples);
-        let mut v: Vec<f64> = self.calls[start..]
-            .iter()
-            .filter(|(iters, _)| *iters > 0)
-            .map(|(iters, d)| d.as_nanos() as f64 / (*iters as f64 * BATCH as f64))
-            .collect();
-        if v.is_empty() {
-            return None;
-        }
-        v.sort_by(f64::total_cmp);
-        let mid = v.len() / 2;
-        Some(if v.len().is_multiple_of(2) { (v[mid - 1] + v[mid]) / 2.0 } else { v[mid] })
-    }
-}
-
-// Benches measure wall time with `Instant`, which clippy.toml keeps out of simulation code.
-#[allow(clippy::disallowed_methods)]
-fn time_loop(iters: u64, mut f: impl FnMut() -> usize) -> (Duration, u64) {
-    let t0 = Instant::now();
-    let mut out = 0u64;
-    for _ in 0..iters {
-        out += f() as u64;
-    }
-    (t0.elapsed(), out)
-}
 
 /// `ip link add link LOWER name NAME type vlan id 10`, up.
 fn vlan10(bench: &VethBench, lower: &NetDevice, name: &str) -> std::sync::Arc<NetDevice> {
@@ -141,7 +107,7 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(SAMPLES);
-    let (h, t, i) = (hop.ns_per_packet(samples), tag.ns_per_packet(samples), inband.ns_per_packet(samples));
+    let (h, t, i) = (hop.median_ns(samples, BATCH), tag.median_ns(samples, BATCH), inband.median_ns(samples, BATCH));
     println!("\nvlan summary (ns/packet, median over this run's criterion samples)");
     for (name, v) in [("veth_hop (baseline)", h), ("tag_untag", t), ("inband_untag", i)] {
         if let Some(v) = v {

@@ -13,6 +13,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use netdev_core::{
     Cpu, NetDevice, NetnsId, NewLink, ProtocolHandler, SKB_HEADROOM, SKB_POOL_BUF, Skb, SkbPool, World, WorldConfig,
@@ -268,4 +269,49 @@ pub fn assert_conserved(bench: &VethBench, expected: u64) {
         let (t, r) = (p.tx.stats64(), p.rx.stats64());
         assert!(t.tx_dropped == 0 && r.rx_dropped == 0, "device drops: tx {t:?} rx {r:?}");
     }
+}
+
+/// What one bench's `iter_custom` calls measured: (iterations, elapsed) per call.
+#[derive(Debug, Default)]
+pub struct Record {
+    /// One entry per `iter_custom` call, warm-up calls first.
+    pub calls: Vec<(u64, Duration)>,
+}
+
+impl Record {
+    /// Median ns per packet over the last `samples` calls (criterion's measurement samples; the
+    /// calls before them are its warm-up), with the min and max.
+    pub fn ns_per_packet(&self, samples: usize, packets_per_iter: usize) -> Option<(f64, f64, f64)> {
+        let start = self.calls.len().saturating_sub(samples);
+        let mut v: Vec<f64> = self.calls[start..]
+            .iter()
+            .filter(|(iters, _)| *iters > 0)
+            .map(|(iters, d)| d.as_nanos() as f64 / (*iters as f64 * packets_per_iter as f64))
+            .collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let mid = v.len() / 2;
+        let median = if v.len().is_multiple_of(2) { (v[mid - 1] + v[mid]) / 2.0 } else { v[mid] };
+        Some((median, v[0], v[v.len() - 1]))
+    }
+
+    /// The median alone of [`ns_per_packet`](Self::ns_per_packet).
+    pub fn median_ns(&self, samples: usize, packets_per_iter: usize) -> Option<f64> {
+        self.ns_per_packet(samples, packets_per_iter).map(|t| t.0)
+    }
+}
+
+/// Run `f` `iters` times and return the elapsed wall time and the sum of what it returned (kept
+/// so the work cannot be optimised away). Benches measure wall time with `Instant`, which
+/// clippy.toml keeps out of simulation code.
+#[allow(clippy::disallowed_methods)]
+pub fn time_loop(iters: u64, mut f: impl FnMut() -> usize) -> (Duration, u64) {
+    let t0 = Instant::now();
+    let mut out = 0u64;
+    for _ in 0..iters {
+        out += f() as u64;
+    }
+    (t0.elapsed(), out)
 }
