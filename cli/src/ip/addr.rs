@@ -555,7 +555,7 @@ fn list_or_flush(ctx: &mut Ctx<'_>, o: &IpOpts, args: &[String], flush: bool) ->
         }
     }
     if o.json {
-        out = Json::document(json);
+        out = Json::document(json, o.pretty);
     }
     ctx.print(&out);
     0

@@ -119,7 +119,7 @@ pub(super) fn main(ctx: &mut Ctx<'_>, o: &IpOpts, args: &[String]) -> i32 {
         }
     }
     if o.json {
-        out = Json::document(json);
+        out = Json::document(json, o.pretty);
     }
     ctx.print(&out);
     0

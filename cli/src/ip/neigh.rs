@@ -351,7 +351,7 @@ fn show_or_flush(ctx: &mut Ctx<'_>, o: &IpOpts, args: &[String], flush: bool) ->
         return 0;
     }
     let out = if o.json {
-        Json::document(sel.iter().map(|m| neigh_json(m, &names, f.index.is_some(), o.stats > 0)).collect())
+        Json::document(sel.iter().map(|m| neigh_json(m, &names, f.index.is_some(), o.stats > 0)).collect(), o.pretty)
     } else {
         sel.iter().map(|m| format_neigh(m, &names, f.index.is_some(), o.stats > 0)).collect()
     };

@@ -5,7 +5,6 @@
 //! (`lib/json_print.c`, compact output).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use netdev_core::netlink::attrs;
@@ -614,7 +613,8 @@ pub(crate) fn operstate_name(s: u8) -> String {
 
 // ---------------------------------------------------------------------------- JSON
 
-/// A JSON value, printed compactly as iproute2's `json_writer` does without `-p`.
+/// A JSON value built before printing (the dumps are filtered and ordered first), printed by
+/// iproute2's writer ([`super::link::Json`]: compact for `-j`, indented for `-j -p`).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Json {
     /// A string.
@@ -637,60 +637,34 @@ impl Json {
         Json::Str(v.into())
     }
 
-    /// Append the text of `self` to `out`.
-    pub(crate) fn write(&self, out: &mut String) {
+    /// Write `self` through iproute2's writer.
+    fn emit(&self, w: &mut super::link::Json) {
         match self {
-            Json::Str(s) => {
-                out.push('"');
-                for c in s.chars() {
-                    match c {
-                        '"' => out.push_str("\\\""),
-                        '\\' => out.push_str("\\\\"),
-                        '\n' => out.push_str("\\n"),
-                        c if (c as u32) < 0x20 => {
-                            let _ = write!(out, "\\u{:04x}", c as u32);
-                        }
-                        c => out.push(c),
-                    }
-                }
-                out.push('"');
-            }
-            Json::Num(n) => {
-                let _ = write!(out, "{n}");
-            }
-            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Null => out.push_str("null"),
+            Json::Str(s) => w.string(s),
+            Json::Num(n) => w.uint(*n),
+            Json::Bool(b) => w.bool(*b),
+            Json::Null => w.null(),
             Json::Arr(v) => {
-                out.push('[');
-                for (i, x) in v.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    x.write(out);
-                }
-                out.push(']');
+                w.begin_array();
+                v.iter().for_each(|x| x.emit(w));
+                w.end_array();
             }
             Json::Obj(v) => {
-                out.push('{');
-                for (i, (k, x)) in v.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    Json::s(k.as_str()).write(out);
-                    out.push(':');
-                    x.write(out);
+                w.begin_object();
+                for (k, x) in v {
+                    w.name(k);
+                    x.emit(w);
                 }
-                out.push('}');
+                w.end_object();
             }
         }
     }
 
-    /// The whole document: `[...]` and a newline, as `ip -j` ends.
-    pub(crate) fn document(items: Vec<Json>) -> String {
-        let mut s = String::new();
-        Json::Arr(items).write(&mut s);
-        s.push('\n');
-        s
+    /// The whole document: the top-level array of `items` and a newline, as `ip -j` ends it.
+    pub(crate) fn document(items: Vec<Json>, pretty: bool) -> String {
+        let mut w = super::link::Json::new(pretty);
+        items.iter().for_each(|x| x.emit(&mut w));
+        w.finish()
     }
 }
 
@@ -763,7 +737,7 @@ mod tests {
         o.put("a", Json::s("x\"y"));
         o.put("n", Json::Num(3));
         o.put("f", Json::Arr(vec![Json::Bool(true), Json::Null]));
-        assert_eq!(Json::document(vec![o.done()]), "[{\"a\":\"x\\\"y\",\"n\":3,\"f\":[true,null]}]\n");
+        assert_eq!(Json::document(vec![o.done()], false), "[{\"a\":\"x\\\"y\",\"n\":3,\"f\":[true,null]}]\n");
     }
 
     #[test]

@@ -617,7 +617,7 @@ fn list_or_flush(ctx: &mut Ctx<'_>, o: &IpOpts, args: &[String], flush: bool) ->
         return flush_routes(ctx, o, &routes, &names, shown);
     }
     let out = if o.json {
-        Json::document(routes.iter().map(|r| route_json(r, &names, shown)).collect())
+        Json::document(routes.iter().map(|r| route_json(r, &names, shown)).collect(), o.pretty)
     } else {
         routes.iter().map(|r| format_route(r, &names, shown)).collect()
     };
