@@ -77,8 +77,6 @@ pub struct Session {
     /// Per-namespace peer namespace ids (`peernet2id_alloc`): for each namespace, the ids it has
     /// given other namespaces, allocated on first use from 0.
     peer_ids: BTreeMap<NetnsId, BTreeMap<NetnsId, u32>>,
-    /// The OpenVZ venet switch (its address table), for `vzctl`.
-    venet: std::sync::Arc<netdev_venet::Venet>,
     /// The vzctl model (containers, their saved configs), for `vzctl` and `vzlist`.
     vz: std::sync::Arc<netdev_venet::Vz>,
 }
@@ -125,22 +123,17 @@ impl Session {
         if has("ipvlan") {
             netdev_ipvlan::register(&world)?;
         }
-        // venet's switch is the Session's either way; without the kind, no venet device can exist.
-        let venet = netdev_venet::register(&world)?;
+        // The venet kind and its switch; the vzctl model below finds the switch through the World.
+        netdev_venet::register(&world)?;
         let stacks = stack_adapter::install(&world)?;
         let cpu = world.cpu(0).ok_or_else(|| netdev_core::Error::new(Errno::Ebusy))?;
         let vz = std::sync::Arc::new(netdev_venet::Vz::new(&world, &stacks)?);
-        Ok(Session { world, stacks, cpu, jobs: Vec::new(), line_no: None, peer_ids: BTreeMap::new(), venet, vz })
+        Ok(Session { world, stacks, cpu, jobs: Vec::new(), line_no: None, peer_ids: BTreeMap::new(), vz })
     }
 
     /// The simulated host.
     pub fn world(&self) -> &World {
         &self.world
-    }
-
-    /// The OpenVZ venet switch (the global container address table).
-    pub fn venet(&self) -> &std::sync::Arc<netdev_venet::Venet> {
-        &self.venet
     }
 
     /// The vzctl model (a shared handle: its commands also need [`Session::cpu`]).
