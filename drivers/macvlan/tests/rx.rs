@@ -7,10 +7,8 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use common::{Got, Sink, add, assert_conserved, frame, mac, req, send, settle};
-use netdev_core::{CoreStat, Cpu, MacAddr, NetDevice, NetnsId, PktType, World, dev_mc_add};
+use common::{Deliveries, Net, add, assert_conserved, d, frame, mac, req, send, settle};
+use netdev_core::{CoreStat, Cpu, MacAddr, NetDevice, PktType, dev_mc_add};
 use netdev_macvlan::{MACVLAN_FLAG_NODST, MacaddrOp, MacvlanConfig, MacvlanMode, changelink, macaddr, port_info};
 
 const OUT: MacAddr = MacAddr([0x02, 0xee, 0, 0, 0, 1]);
@@ -18,33 +16,7 @@ const OUT2: MacAddr = MacAddr([0x02, 0xee, 0, 0, 0, 2]);
 const GROUP: MacAddr = MacAddr([0x01, 0x00, 0x5e, 0, 0, 0xfb]);
 const ETYPE: u16 = 0x88b5;
 
-struct Net {
-    w: World,
-    ns_a: NetnsId,
-    a: Arc<NetDevice>,
-    b: Arc<NetDevice>,
-    sink_a: Arc<Sink>,
-    sink_b: Arc<Sink>,
-    sent: u64,
-}
-
 impl Net {
-    fn new(seed: u64) -> Net {
-        let w = common::world(seed);
-        let (ns_a, ns_b) = {
-            let mut r = w.rtnl();
-            (r.netns_add("A").unwrap(), r.netns_add("B").unwrap())
-        };
-        let (a, b) = common::veth(&mut w.rtnl(), ns_a, "a", ns_b, "b");
-        let sink_a = Sink::install(&w, ns_a);
-        let sink_b = Sink::install(&w, ns_b);
-        Net { w, ns_a, a, b, sink_a, sink_b, sent: 0 }
-    }
-
-    fn mv(&self, name: &str, addr: MacAddr, mode: MacvlanMode) -> Arc<NetDevice> {
-        common::mv(&mut self.w.rtnl(), name, &self.a, addr, mode)
-    }
-
     /// A frame from the wire, tagged with `marker` as its first payload byte, then the
     /// receive path and the broadcast work run to completion.
     fn wire_rx(&mut self, cpu: &mut Cpu, dst: MacAddr, src: MacAddr, marker: u8) {
@@ -55,15 +27,9 @@ impl Net {
         settle(cpu);
     }
 
-    fn got_a(&self) -> Vec<(String, PktType)> {
-        let mut v: Vec<(String, PktType)> = self.sink_a.take().into_iter().map(|g: Got| (g.dev, g.pkt_type)).collect();
-        v.sort_by(|x, y| x.0.cmp(&y.0));
-        v
+    fn got_a(&self) -> Deliveries {
+        self.sink_a.take_sorted()
     }
-}
-
-fn d(name: &str, t: PktType) -> (String, PktType) {
-    (name.to_string(), t)
 }
 
 fn rx(dev: &NetDevice) -> (u64, u64, u64, u64) {

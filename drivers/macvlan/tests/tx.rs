@@ -7,41 +7,14 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{Sink, Taps, assert_conserved, frame, mac, send, settle};
-use netdev_core::{Cpu, Direction, MacAddr, NetDevice, PktType, World};
+use common::{Deliveries, Net, Taps, assert_conserved, d, frame, mac, send, settle};
+use netdev_core::{Cpu, Direction, MacAddr, NetDevice, PktType};
 use netdev_macvlan::MacvlanMode;
-
-type Deliveries = Vec<(String, PktType)>;
 
 const OUT: MacAddr = MacAddr([0x02, 0xee, 0, 0, 0, 1]);
 const ETYPE: u16 = 0x88b5;
 
-struct Net {
-    w: World,
-    a: Arc<NetDevice>,
-    b: Arc<NetDevice>,
-    sink_a: Arc<Sink>,
-    sink_b: Arc<Sink>,
-    sent: u64,
-}
-
 impl Net {
-    fn new(seed: u64) -> Net {
-        let w = common::world(seed);
-        let (ns_a, ns_b) = {
-            let mut r = w.rtnl();
-            (r.netns_add("A").unwrap(), r.netns_add("B").unwrap())
-        };
-        let (a, b) = common::veth(&mut w.rtnl(), ns_a, "a", ns_b, "b");
-        let sink_a = Sink::install(&w, ns_a);
-        let sink_b = Sink::install(&w, ns_b);
-        Net { w, a, b, sink_a, sink_b, sent: 0 }
-    }
-
-    fn mv(&self, name: &str, addr: MacAddr, mode: MacvlanMode) -> Arc<NetDevice> {
-        common::mv(&mut self.w.rtnl(), name, &self.a, addr, mode)
-    }
-
     fn tx(&mut self, cpu: &mut Cpu, dev: &Arc<NetDevice>, dst: MacAddr, len: usize) {
         send(cpu, dev, &frame(dst, dev.address(), ETYPE, len));
         self.sent += 1;
@@ -50,17 +23,8 @@ impl Net {
 
     /// What namespace A's and namespace B's sinks got, sorted by device.
     fn got(&self) -> (Deliveries, Deliveries) {
-        let f = |s: &Sink| {
-            let mut v: Vec<(String, PktType)> = s.take().into_iter().map(|g| (g.dev, g.pkt_type)).collect();
-            v.sort_by(|x, y| x.0.cmp(&y.0));
-            v
-        };
-        (f(&self.sink_a), f(&self.sink_b))
+        (self.sink_a.take_sorted(), self.sink_b.take_sorted())
     }
-}
-
-fn d(name: &str, t: PktType) -> (String, PktType) {
-    (name.to_string(), t)
 }
 
 fn txc(dev: &NetDevice) -> (u64, u64, u64) {

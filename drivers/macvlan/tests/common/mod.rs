@@ -103,6 +103,46 @@ pub struct Got {
     pub mark: u8,
 }
 
+/// (device, pkt_type) deliveries a sink recorded.
+pub type Deliveries = Vec<(String, PktType)>;
+
+/// One expected delivery.
+pub fn d(name: &str, t: PktType) -> (String, PktType) {
+    (name.to_string(), t)
+}
+
+/// The receive and transmit tests' topology: veth `a` (the lower, namespace A) ↔ `b`
+/// (namespace B, "the wire"), a recording sink as the protocol handler of each namespace, and
+/// the count of frames the test sent.
+pub struct Net {
+    pub w: World,
+    pub ns_a: NetnsId,
+    pub a: Arc<NetDevice>,
+    pub b: Arc<NetDevice>,
+    pub sink_a: Arc<Sink>,
+    pub sink_b: Arc<Sink>,
+    pub sent: u64,
+}
+
+impl Net {
+    pub fn new(seed: u64) -> Net {
+        let w = world(seed);
+        let (ns_a, ns_b) = {
+            let mut r = w.rtnl();
+            (r.netns_add("A").unwrap(), r.netns_add("B").unwrap())
+        };
+        let (a, b) = veth(&mut w.rtnl(), ns_a, "a", ns_b, "b");
+        let sink_a = Sink::install(&w, ns_a);
+        let sink_b = Sink::install(&w, ns_b);
+        Net { w, ns_a, a, b, sink_a, sink_b, sent: 0 }
+    }
+
+    /// A macvlan on `a`.
+    pub fn mv(&self, name: &str, addr: MacAddr, mode: MacvlanMode) -> Arc<NetDevice> {
+        mv(&mut self.w.rtnl(), name, &self.a, addr, mode)
+    }
+}
+
 /// A protocol handler that records every packet and consumes it.
 #[derive(Debug, Default)]
 pub struct Sink {
@@ -119,6 +159,13 @@ impl Sink {
 
     pub fn take(&self) -> Vec<Got> {
         std::mem::take(&mut *self.got.lock().unwrap())
+    }
+
+    /// What arrived since the last look, as (device, pkt_type), sorted by device.
+    pub fn take_sorted(&self) -> Deliveries {
+        let mut v: Deliveries = self.take().into_iter().map(|g| (g.dev, g.pkt_type)).collect();
+        v.sort_by(|x, y| x.0.cmp(&y.0));
+        v
     }
 
     pub fn count(&self) -> u64 {
