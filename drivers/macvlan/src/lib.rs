@@ -22,8 +22,8 @@
 //!
 //! Data path: the port publishes an immutable snapshot (arc-swap) of its macvlans; receiving a
 //! unicast frame is one snapshot load, one lookup in an open-addressing table keyed by MAC, the
-//! macvlan's per-CPU counters and `RX_HANDLER_ANOTHER`. No lock, no allocation; the only shared
-//! atomic is the reference the core's `RxHandlerResult::Another` needs on the macvlan. Group
+//! macvlan's per-CPU counters and `RX_HANDLER_ANOTHER` to the macvlan through the CPU's pin table
+//! (`RxHandlerResult::AnotherPinned`). No lock, no allocation, no shared atomic write. Group
 //! frames are cloned per receiver (`Cpu::skb_clone`); queued ones take the queue's mutex.
 //!
 //! The Rust API gives the CLI structured data: [`MacvlanConfig`] (what the arguments mean),

@@ -14,8 +14,8 @@ use std::sync::{Arc, Weak};
 
 use arc_swap::ArcSwap;
 use netdev_core::{
-    ARPHRD_ETHER, CoreStat, Cpu, DropReason, ETH_HLEN, Errno, Error, IfFlags, MacAddr, NetDevice, NetRx, PktType,
-    PrivFlags, Result, Rtnl, RxHandler, RxHandlerResult, Skb, Stat,
+    ARPHRD_ETHER, CoreStat, Cpu, DevPtr, DropReason, ETH_HLEN, Errno, Error, IfFlags, MacAddr, NetDevice, NetRx,
+    PktType, PrivFlags, Result, Rtnl, RxHandler, RxHandlerResult, Skb, Stat,
 };
 use parking_lot::Mutex;
 
@@ -237,6 +237,9 @@ impl PortState {
 #[derive(Debug)]
 pub(crate) struct SnapVlan {
     pub(crate) dev: Weak<NetDevice>,
+    /// The same device for the unicast hot path, followed through the CPU's pin table (no
+    /// reference count per packet, as `rcu_dereference` of the vlan in `macvlan_handle_frame`).
+    ptr: DevPtr,
     pub(crate) id: u64,
     mac: u64,
     pub(crate) mode: MacvlanMode,
@@ -286,6 +289,11 @@ impl PortSnap {
             .iter()
             .map(|v| SnapVlan {
                 dev: v.dev.clone(),
+                ptr: {
+                    let p = DevPtr::new();
+                    p.store(v.dev.upgrade());
+                    p
+                },
                 id: v.id,
                 mac: v.mac.to_u64(),
                 mode: v.mode,
@@ -679,15 +687,18 @@ impl RxHandler for Port {
         if v.mode == MacvlanMode::Source {
             return RxHandlerResult::Pass(skb);
         }
-        let Some(vdev) = v.dev.upgrade() else { return RxHandlerResult::Pass(skb) };
-        if !vdev.is_up() {
+        let Some(id) = cpu.pin_ptr(&v.ptr) else { return RxHandlerResult::Pass(skb) };
+        let Some(up) = cpu.pinned(id).map(|d| d.is_up()) else { return RxHandlerResult::Pass(skb) };
+        if !up {
             cpu.kfree_skb(skb, DropReason::NotSpecified, Some(dev));
             return RxHandlerResult::Consumed;
         }
         let len = skb.len() + ETH_HLEN;
         skb.meta.pkt_type = PktType::Host;
-        count_rx(cpu, &vdev, len, true, false);
-        RxHandlerResult::Another(skb, vdev)
+        if let Some(vdev) = cpu.pinned(id) {
+            count_rx(cpu, vdev, len, true, false);
+        }
+        RxHandlerResult::AnotherPinned(skb, id)
     }
 }
 
